@@ -1,0 +1,11 @@
+"""Gymnasium environments: ground-truth simulators and (later) world-model envs.
+
+Importing this package registers the ``worldsim/...`` ids; the simulators themselves are
+imported only when an env is made, so ``import envs`` stays light (no mujoco).
+"""
+
+from envs.registry import ENVS, check_env_id, make, register_all
+
+register_all()
+
+__all__ = ["ENVS", "check_env_id", "make", "register_all"]

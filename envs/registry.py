@@ -1,0 +1,30 @@
+"""Registration of worldsim's Gymnasium envs, with string entry points (nothing heavy imported).
+
+Importing ``envs`` registers every id below; ``make`` adds a clear error for unknown ids.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+ENVS = {
+    "worldsim/TabletopPush-v0": dict(entry_point="envs.tabletop_push:TabletopPushEnv", max_episode_steps=100),
+    "worldsim/MetaWorld-v0": dict(entry_point="envs.metaworld_env:MetaWorldEnv", max_episode_steps=150),
+}
+
+
+def register_all() -> None:
+    for env_id, kwargs in ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, **kwargs)
+
+
+def check_env_id(env_id: str) -> str:
+    if env_id not in ENVS:
+        raise ValueError(f"unknown env id {env_id!r}; allowed: {', '.join(ENVS)}")
+    return env_id
+
+
+def make(env_id: str, **kwargs) -> gym.Env:
+    """``gym.make`` for worldsim ids, with a one-line error for an unknown id."""
+    return gym.make(check_env_id(env_id), **kwargs)

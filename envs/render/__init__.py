@@ -1,0 +1,1 @@
+"""Render sources: MuJoCo, Replicator folders, Isaac Sim."""
