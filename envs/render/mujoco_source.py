@@ -10,6 +10,9 @@ several times slower at 64x64).
 
 from __future__ import annotations
 
+import atexit
+import weakref
+
 import numpy as np
 
 from envs.render.frames import CameraFrame, check_modalities, pinhole_intrinsics, pose_from_gl
@@ -39,6 +42,23 @@ def segmentation_classes(model: mujoco.MjModel) -> tuple[np.ndarray, dict[int, s
     return geom_class, {0: "background", **{v: k for k, v in names.items()}}
 
 
+_LIVE: "weakref.WeakSet[MujocoRenderSource]" = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    """Free GL contexts before the EGL display goes away at interpreter exit."""
+    for source in list(_LIVE):
+        source.close()
+
+
+def _track(source: "MujocoRenderSource") -> None:
+    # Registered after mujoco's own GL module has registered its exit hook, so ours runs first.
+    if not _LIVE:
+        atexit.unregister(_close_all)
+        atexit.register(_close_all)
+    _LIVE.add(source)
+
+
 class MujocoRenderSource:
     """Renders named cameras of a live ``(MjModel, MjData)`` pair at one image size."""
 
@@ -63,6 +83,7 @@ class MujocoRenderSource:
     def renderer(self) -> mujoco.Renderer:
         if self._renderer is None:
             self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+            _track(self)
         return self._renderer
 
     def intrinsics(self, camera: str) -> np.ndarray:

@@ -1,0 +1,52 @@
+"""Typed configs: one dataclass per component, YAML presets and ``key=value`` overrides.
+
+    cfg = load_config(GenerateConfig, yaml_path=None, overrides=["episodes=10", "image_size=128"])
+
+An unknown key is an error that lists the valid ones; the resolved config is plain data that
+``save_config`` writes next to every run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TypeVar
+
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+T = TypeVar("T")
+
+
+def _valid_keys(cls) -> str:
+    return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
+def load_config(cls: type[T], yaml_path: str | Path | None = None, overrides=(), **values) -> T:
+    """Build ``cls`` from defaults, then a YAML file, then explicit values, then ``key=value`` strings."""
+    base = OmegaConf.structured(cls)
+    layers = []
+    if yaml_path is not None:
+        layers.append(OmegaConf.load(yaml_path))
+    if values:
+        layers.append(OmegaConf.create(values))
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} is not key=value; valid keys: {_valid_keys(cls)}")
+    if overrides:
+        layers.append(OmegaConf.from_dotlist(list(overrides)))
+    try:
+        merged = OmegaConf.merge(base, *layers)
+    except ConfigKeyError as e:
+        raise ValueError(f"unknown config key {e.key!r} for {cls.__name__}; valid keys: {_valid_keys(cls)}") from None
+    except OmegaConfBaseException as e:
+        raise ValueError(f"bad value for {cls.__name__}.{getattr(e, 'full_key', '?')}: {e.msg}") from None
+    return OmegaConf.to_object(merged)
+
+
+def to_dict(cfg) -> dict:
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def save_config(cfg, path: str | Path) -> None:
+    Path(path).write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))

@@ -1,0 +1,1 @@
+"""Synthetic data from simulator renders: ``worldsim generate``."""

@@ -1,0 +1,42 @@
+"""Configuration of ``worldsim generate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GenerateConfig:
+    env: str = "worldsim/TabletopPush-v0"
+    policy: str = "expert"                # a mix: comma-separated specs, assigned to episodes in turn
+    episodes: int = 10
+    out: str = "runs/dataset"
+    seed: int = 0                         # episode i is reset with seed + i
+    workers: int = 2                      # worker processes (each runs its own simulator)
+    cameras: list[str] = field(default_factory=lambda: ["top", "front"])
+    image_size: int = 64
+    task: str | None = None               # Meta-World task, e.g. push-v3
+    max_steps: int | None = None          # None: the env's registered max_episode_steps
+    depth: bool = True
+    segmentation: bool = True
+    camera_params: bool = True
+    video_crf: int = 18                   # video quality (lower is better)
+
+    def env_kwargs(self) -> dict:
+        kwargs = {"cameras": tuple(self.cameras), "image_size": self.image_size}
+        if self.task is not None:
+            kwargs["task"] = self.task
+        if self.max_steps is not None:
+            kwargs["max_episode_steps"] = self.max_steps
+        return kwargs
+
+    def modalities(self) -> tuple[str, ...]:
+        return ("rgb",) + ("depth",) * self.depth + ("segmentation",) * self.segmentation
+
+    def validate(self) -> None:
+        if self.episodes < 1:
+            raise ValueError(f"episodes={self.episodes}; need at least 1")
+        if self.workers < 1:
+            raise ValueError(f"workers={self.workers}; need at least 1")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps={self.max_steps}; need at least 1 or null")

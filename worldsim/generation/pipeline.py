@@ -1,0 +1,93 @@
+"""``worldsim generate``: roll out a policy mix in a simulator and write a LeRobotDataset v3.0.
+
+    from worldsim.generation.pipeline import generate
+    root = generate(GenerateConfig(env="worldsim/TabletopPush-v0", episodes=20, out="runs/push"))
+
+Resumable: finished episodes are staged under ``<out>/.worldsim``; rerunning the same command
+after a kill keeps them, runs the rest, then assembles the dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from policies.spec import parse_mix
+from worldsim.config import to_dict
+from worldsim.generation.config import GenerateConfig
+from worldsim.generation.staging import RunFolder
+
+
+def episode_specs(cfg: GenerateConfig) -> list[str]:
+    mix = [str(s) for s in parse_mix(cfg.policy)]
+    return [mix[i % len(mix)] for i in range(cfg.episodes)]
+
+
+def _check_env(cfg: GenerateConfig) -> dict:
+    """Build the env once here to validate the config and read its spaces; returns its description."""
+    import envs
+
+    env = envs.make(cfg.env, **cfg.env_kwargs())
+    try:
+        env.reset(seed=cfg.seed)
+        return {"observation_space": env.observation_space, "action_space": env.action_space,
+                "fps": env.metadata.get("render_fps", 10), "task": getattr(env.unwrapped, "task", cfg.env),
+                "labels": getattr(env.unwrapped.render_source, "labels", {}),
+                "robot_type": cfg.env.split("/")[-1]}
+    finally:
+        env.close()
+
+
+def generate(cfg: GenerateConfig) -> Path:
+    cfg.validate()
+    specs = episode_specs(cfg)
+    import envs
+
+    envs.check_env_id(cfg.env)
+    run = RunFolder(cfg.out)
+    manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,
+                         "episode_seed": [cfg.seed + i for i in range(cfg.episodes)]})
+    if manifest.get("status") == "complete":
+        print(f"dataset already complete: {run.out}", file=sys.stderr)
+        return run.out
+    described = _check_env(cfg)
+    jobs = [(i, specs[i]) for i in range(cfg.episodes) if i not in run.finished()]
+    _run_episodes(cfg, run, jobs)
+    _assemble(cfg, run, manifest, described)
+    run.mark_complete(manifest)
+    run.drop_episodes()
+    return run.out
+
+
+def _run_episodes(cfg: GenerateConfig, run: RunFolder, jobs: list) -> None:
+    from worldsim.generation.workers import run_jobs
+
+    done = cfg.episodes - len(jobs)
+    bar = tqdm(total=cfg.episodes, initial=done, desc="episodes", unit="ep", dynamic_ncols=True)
+    successes = 0
+    with bar:
+        for _, _, success in run_jobs(dataclasses.asdict(cfg), str(run.out), jobs, cfg.workers):
+            successes += success
+            bar.update(1)
+            bar.set_postfix(success=f"{successes}/{bar.n - done}")
+
+
+def _assemble(cfg: GenerateConfig, run: RunFolder, manifest: dict, described: dict) -> None:
+    from worldsim.data.lerobot_writer import LeRobotWriter, WriterConfig
+    from worldsim.generation.features import dataset_features
+
+    run.clear_dataset_parts()
+    staging = run.state / "assembling"
+    features = dataset_features(described["observation_space"], described["action_space"], cfg)
+    run_info = {k: v for k, v in manifest.items() if k != "status"}
+    extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()}}}
+    writer = LeRobotWriter(staging, WriterConfig(fps=described["fps"], robot_type=described["robot_type"],
+                                                 features=features, extra_info=extra, crf=cfg.video_crf))
+    for i in tqdm(range(cfg.episodes), desc="writing dataset", unit="ep", dynamic_ncols=True):
+        episode = run.load_episode(i)
+        writer.add_episode({k: v for k, v in episode.items() if k in features}, task=described["task"])
+    writer.finalize()
+    run.publish(staging)
