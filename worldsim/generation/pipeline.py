@@ -44,16 +44,13 @@ def _check_env(cfg: GenerateConfig) -> dict:
 def generate(cfg: GenerateConfig) -> Path:
     cfg.validate()
     specs = episode_specs(cfg)
-    import envs
-
-    envs.check_env_id(cfg.env)
+    described = _check_env(cfg)
     run = RunFolder(cfg.out)
     manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,
                          "episode_seed": [cfg.seed + i for i in range(cfg.episodes)]})
     if manifest.get("status") == "complete":
         print(f"dataset already complete: {run.out}", file=sys.stderr)
         return run.out
-    described = _check_env(cfg)
     jobs = [(i, specs[i]) for i in range(cfg.episodes) if i not in run.finished()]
     _run_episodes(cfg, run, jobs)
     _assemble(cfg, run, manifest, described)

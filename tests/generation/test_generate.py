@@ -1,0 +1,114 @@
+"""``worldsim generate``: the dataset it writes, resuming after a kill, and bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from worldsim.cli import main
+from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+ARGS = ["--env", "worldsim/TabletopPush-v0", "--policy", "expert,random", "image_size=32", "cameras=[top]"]
+
+
+def generate(out, episodes=3, *extra):
+    return main(["generate", *ARGS, "--episodes", str(episodes), "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen") / "ds"
+    assert generate(out, 3, "workers=2") == 0
+    return out
+
+
+def test_dataset_holds_every_episode_with_its_features(dataset):
+    r = LeRobotDatasetReader(dataset)
+    assert r.num_episodes == 3
+    info = json.loads((dataset / "meta" / "info.json").read_text())
+    assert info["worldsim"]["episode_policy"] == ["expert", "random", "expert"]
+    for i in range(3):
+        ep = r.read_episode(i)
+        T = len(ep["action"])
+        assert T == r.episode_lengths[i] and 1 <= T <= 100
+        assert ep["observation.images.top"].shape == (T, 32, 32, 3)
+        assert ep["observation.depth.top"].shape == (T, 32, 32, 1)
+        assert ep["observation.camera.top.intrinsics"].shape == (T, 3, 3)
+        assert np.asarray(ep["next.done"]).reshape(T)[-1] and not np.asarray(ep["next.done"]).reshape(T)[:-1].any()
+        assert np.all(np.abs(ep["action"]) <= 1.0)
+
+
+def test_expert_episodes_succeed_and_end_on_success(dataset):
+    r = LeRobotDatasetReader(dataset)
+    for i in (0, 2):  # expert episodes
+        success = np.asarray(r.read_episode(i)["next.success"]).reshape(-1)
+        assert success[-1] and not success[:-1].any()
+
+
+def test_state_follows_the_simulator(dataset):
+    # each axis of the pusher moves at most max speed (0.5 m/s) * dt (0.1 s) per step
+    ep = LeRobotDatasetReader(dataset).read_episode(0)
+    steps = np.abs(np.diff(ep["observation.state"], axis=0))
+    assert steps.max() <= 0.5 * 0.1 + 1e-3 and steps.max() > 0.01
+
+
+def test_rerun_of_a_complete_run_changes_nothing(dataset, capsys):
+    before = sorted((p, p.stat().st_mtime_ns) for p in dataset.rglob("*") if p.is_file())
+    assert generate(dataset, 3, "workers=2") == 0
+    after = sorted((p, p.stat().st_mtime_ns) for p in dataset.rglob("*") if p.is_file())
+    assert before == after
+
+
+def test_a_killed_run_resumes_and_matches_an_uninterrupted_one(tmp_path, dataset):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "worldsim.cli", "generate", *ARGS, "--episodes", "3", "--out", str(out), "workers=1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    staged = out / ".worldsim" / "episodes"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(staged.glob("episode_*.npz")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = sorted(p.name for p in staged.glob("episode_*.npz"))
+    assert kept and len(kept) < 3, "the kill should land after the first episode and before the end"
+    assert not (out / "meta").exists()
+    assert generate(out, 3, "workers=1") == 0
+    resumed, reference = LeRobotDatasetReader(out), LeRobotDatasetReader(dataset)
+    for i in range(3):
+        a, b = resumed.read_episode(i), reference.read_episode(i)
+        for key in ("action", "observation.state", "observation.environment_state", "observation.depth.top"):
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_output_folder_with_other_files_is_refused_and_left_alone(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert generate(tmp_path, 1) == 2
+    assert "not a worldsim generate run" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_different_run_in_the_same_folder_is_refused(dataset, capsys):
+    assert generate(dataset, 5) == 2
+    err = capsys.readouterr().err
+    assert "different generate run" in err and "episodes: 3 there, 5 now" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--env", "worldsim/Nope-v0"], "unknown env id 'worldsim/Nope-v0'"),
+    (["--policy", "expret"], "unknown policy 'expret'"),
+    (["--episodes", "0"], "episodes=0"),
+    (["colour=red"], "unknown config key 'colour'.*valid keys: env, policy"),
+    (["cameras=[ceiling]"], "unknown camera 'ceiling'"),
+])
+def test_bad_input_gets_a_one_line_error(tmp_path, capsys, argv, message):
+    assert main(["generate", "--out", str(tmp_path / "x"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    import re
+    assert re.search(message, err), err
