@@ -467,3 +467,14 @@ def test_a_failed_run_leaves_no_info_json(tmp_path):
             raise RuntimeError("simulator crashed")
     with pytest.raises(ValueError, match="meta/info.json is missing"):
         LeRobotDatasetReader(root)
+
+
+def test_stats_leave_out_infinite_depth():
+    from worldsim.data.stats import array_stats
+
+    depth = np.full((2, 4, 4, 1), np.inf, np.float32)
+    depth[:, :2] = 1.5
+    depth[1, 0, 0] = 0.5
+    stats = array_stats(depth)
+    assert stats["max"][0] == 1.5 and stats["min"][0] == 0.5
+    assert stats["mean"][0] == pytest.approx((15 * 1.5 + 0.5) / 16)

@@ -38,10 +38,16 @@ def episode_stats(arrays: dict[str, np.ndarray], features: dict[str, dict]) -> d
 
 
 def array_stats(arr: np.ndarray) -> Stats:
-    """Stats per entry of the last axis of a (T, ..., C) array; ``count`` = T."""
+    """Stats per entry of the last axis of a (T, ..., C) array; ``count`` = T.
+
+    Rows with a non-finite entry (``inf`` depth where a ray hit nothing) are left out.
+    """
     T = arr.shape[0]
     rows = arr.reshape(-1, arr.shape[-1] if arr.ndim > 1 else 1)  # (N, C)
-    return _row_stats(rows, count=T, with_quantiles=T >= 2)
+    if np.issubdtype(rows.dtype, np.floating):
+        finite = np.isfinite(rows).all(axis=1)
+        rows = rows[finite] if finite.any() else np.zeros((1, rows.shape[1]), rows.dtype)
+    return _row_stats(rows, count=T, with_quantiles=len(rows) >= 2 and T >= 2)
 
 
 def frame_stats(frames: np.ndarray) -> Stats:
