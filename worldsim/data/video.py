@@ -123,7 +123,6 @@ def decode_frames(path: Path, from_timestamp: float, to_timestamp: float, fps: i
     frames = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         container.seek(max(0, int(from_timestamp / stream.time_base)), stream=stream, backward=True)
         for frame in container.decode(stream):
             t = frame.time  # seconds, pts * time_base
