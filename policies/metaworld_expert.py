@@ -46,10 +46,9 @@ class MetaWorldExpert:
         self.task = check_task(task)
         self.action_space = action_space
         self._policy = getattr(metaworld.policies, expert_class_name(task))()
-        self.num_envs = 1
 
     def reset(self, num_envs: int, seed: int | None = None) -> None:
-        self.num_envs = int(num_envs)
+        pass
 
     def act(self, obs: dict) -> np.ndarray:
         agent_pos = np.asarray(obs["agent_pos"], np.float64)
