@@ -22,7 +22,7 @@ import envs
 
 
 def steps_per_second(env_id: str, kwargs: dict, steps: int, render: bool = True) -> float:
-    env = envs.make(env_id, **kwargs)
+    env = envs.make(env_id, disable_env_checker=True, **kwargs)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     inner = env.unwrapped
