@@ -151,3 +151,28 @@ def test_sampler_rejects_bad_arguments():
         sample(lambda x, s: x, torch.zeros(SHAPE), steps=2, method="rk4")
     with pytest.raises(ValueError, match="together"):
         sample(lambda x, s: x, torch.zeros(SHAPE), steps=2, cond_mask=cond_first_frame())
+
+
+
+def test_packed_loss_matches_the_batched_loss_draw_for_draw():
+    """One clip: packed and batched losses draw the same sigma and noise, so they agree exactly;
+    a second clip that is all conditioning frames adds nothing to the average."""
+    from worldsim.diffusion.edm import EDMConfig, training_loss, training_loss_packed
+
+    class Scale(torch.nn.Module):   # element-wise, so packing cannot change its output
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.tensor(0.3))
+
+        def forward(self, x, c_noise, cond_mask=None):
+            return [self.w * xi for xi in x] if isinstance(x, list) else self.w * x
+
+    x0 = torch.randn(1, 3, 4, 2, 2)
+    mask = torch.tensor([[True, False, False, False]])
+    batched = training_loss(Scale(), x0, mask, EDMConfig(), torch.Generator().manual_seed(5))
+    packed = training_loss_packed(Scale(), [x0[0]], [mask[0]], EDMConfig(), torch.Generator().manual_seed(5))
+    torch.testing.assert_close(packed, batched)
+    all_cond = torch.ones(2, dtype=torch.bool)
+    two = training_loss_packed(Scale(), [x0[0], torch.randn(3, 2, 2, 2)], [mask[0], all_cond],
+                               EDMConfig(), torch.Generator().manual_seed(5))
+    torch.testing.assert_close(two, batched)

@@ -123,3 +123,33 @@ def training_loss(model, x0: Tensor, cond_mask: Optional[Tensor] = None,
     keep = (1.0 - cond).expand_as(x0)  # (B, C, T, H, W)
     weighted = loss_weight(sigma, cfg.sigma_data).view(b, 1, 1, 1, 1) * (d - x0) ** 2
     return (weighted * keep).sum() / keep.sum().clamp_min(1.0)
+
+
+def training_loss_packed(model, x0s: list[Tensor], cond_masks: list[Tensor],
+                         cfg: Optional[EDMConfig] = None, generator: Optional[torch.Generator] = None,
+                         **model_kwargs) -> Tensor:
+    """``training_loss`` for variable-length clips x0s[i] (C, T_i, H, W) run as one packed sequence.
+
+    Each clip draws its own sigma; the loss averages over every non-conditioning element of all
+    clips, as the padded batch would without its padding.
+    """
+    cfg = cfg or EDMConfig()
+    b = len(x0s)
+    sigma = lognormal_sigma(b, cfg.p_mean, cfg.p_std, cfg.sigma_min, cfg.sigma_max, generator, x0s[0].device)
+    noisy, c_ins, c_skips, c_outs, conds = [], [], [], [], []
+    for i, (x0, m) in enumerate(zip(x0s, cond_masks)):
+        cond = m.to(x0.dtype).reshape(1, -1, 1, 1)                      # (1, T_i, 1, 1)
+        sigma_f = sigma[i] * (1.0 - cond)                                # clean conditioning frames
+        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        c_skip, c_out, c_in, _ = preconditioning(sigma_f, cfg.sigma_data)
+        noisy.append(x0 + sigma_f * noise)
+        c_ins.append(c_in), c_skips.append(c_skip), c_outs.append(c_out), conds.append(cond)
+    c_noise = preconditioning(sigma, cfg.sigma_data)[3]                  # (B,)
+    outs = model([c * x for c, x in zip(c_ins, noisy)], c_noise, cond_mask=cond_masks, **model_kwargs)
+    total, count = x0s[0].new_zeros(()), x0s[0].new_zeros(())
+    for i, (x0, x, out) in enumerate(zip(x0s, noisy, outs)):
+        d = c_skips[i] * x + c_outs[i] * out
+        keep = (1.0 - conds[i]).expand_as(x0)                             # (C, T_i, H, W)
+        total = total + (loss_weight(sigma[i], cfg.sigma_data) * (d - x0) ** 2 * keep).sum()
+        count = count + keep.sum()
+    return total / count.clamp_min(1.0)
