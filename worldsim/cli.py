@@ -43,10 +43,32 @@ def _generate(args) -> str:
     return str(generate(cfg))
 
 
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a tokenizer or a base video model on a LeRobotDataset",
+                       description="Train one stage. key=value settings go to the trainer when they name "
+                                   "one of its fields (steps, batch_size, lr, ckpt_every, ...), else to the "
+                                   "task (clip_len, camera, model.channels, ...). Rerun on the same --out to resume; "
+                                   "launch under torchrun for data parallel.")
+    p.add_argument("stage", choices=["tokenizer", "base"])
+    p.add_argument("--data", required=True, help="LeRobotDataset folder (from worldsim generate)")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, config.yaml, tb/)")
+    p.add_argument("--tokenizer", help="tokenizer run or checkpoint (stage base)")
+    p.add_argument("--config", help="YAML with trainer: and task: sections")
+    p.add_argument("overrides", nargs="*", help="key=value settings")
+    p.set_defaults(func=_train)
+
+
+def _train(args) -> str:
+    from worldsim.training.stages import train_stage
+
+    return str(train_stage(args.stage, args.data, args.out, args.config, args.overrides, args.tokenizer))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="worldsim", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    _add_train(sub)
     return parser
 
 

@@ -209,9 +209,22 @@ def resolve_checkpoint(path: str | Path) -> Path:
     raise ValueError(f"{path} holds no checkpoint: expected {MODEL}, or a run folder with checkpoints/{LATEST}")
 
 
+def tensor_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """``model.state_dict()`` without its non-tensor entries (megatron layers add ``_extra_state: None``)."""
+    return {k: v for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
+
+
+def load_tensor_state(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """``load_state_dict`` of a ``tensor_state``: only ``_extra_state`` entries may be absent."""
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [k for k in missing if not k.endswith("_extra_state")]
+    if missing or unexpected:
+        raise ValueError(f"state does not fit the model: missing {_few(missing)}, unexpected {_few(list(unexpected))}")
+
+
 def model_state_for_saving(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The model's state dict as separate CPU tensors (tied weights are stored twice)."""
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    """The model's tensors as separate CPU tensors (tied weights are stored twice)."""
+    return {k: v.detach().cpu().clone() for k, v in tensor_state(model).items()}
 
 
 def load_model_weights(
@@ -223,8 +236,8 @@ def load_model_weights(
     if found.is_dir():
         check_architecture(found, architecture)
     tensors = read_tensors(file)
-    check_matches(file, tensors, model.state_dict())
-    model.load_state_dict(tensors)
+    check_matches(file, tensors, tensor_state(model))
+    load_tensor_state(model, tensors)
     return file
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from worldsim.training.checkpoint import load_tensor_state, tensor_state
+
 
 class EMA:
     def __init__(self, model: nn.Module, decay: float):
@@ -22,14 +24,14 @@ class EMA:
             raise ValueError(f"ema_decay must be in [0, 1), got {decay!r}")
         self.decay = decay
         self._averaged = {name for name, p in model.named_parameters(remove_duplicate=False) if p.is_floating_point()}
-        self.shadow = {k: self._fresh(k, v) for k, v in model.state_dict().items()}
+        self.shadow = {k: self._fresh(k, v) for k, v in tensor_state(model).items()}
 
     def _fresh(self, name: str, value: torch.Tensor) -> torch.Tensor:
         return value.detach().float().clone() if name in self._averaged else value.detach().clone()
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        for name, value in model.state_dict().items():
+        for name, value in tensor_state(model).items():
             shadow = self.shadow[name]
             if name in self._averaged:
                 shadow.mul_(self.decay).add_(value.detach().float(), alpha=1.0 - self.decay)
@@ -38,7 +40,7 @@ class EMA:
 
     @torch.no_grad()
     def copy_to(self, model: nn.Module) -> None:
-        model.load_state_dict(self.shadow)
+        load_tensor_state(model, self.shadow)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return self.shadow

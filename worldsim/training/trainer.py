@@ -163,7 +163,7 @@ class Trainer:
             raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {dp} data-parallel ranks")
         seed_all(cfg.seed)
         self.model = self.task.build_model().to(self.device).train()
-        self._broadcast(self.model.state_dict().values())
+        self._broadcast(checkpoint.tensor_state(self.model).values())
         betas = (cfg.adam_beta1, cfg.adam_beta2)
         self.optimizer = build_adamw(self.model, cfg.lr, cfg.weight_decay, betas, cfg.adam_eps)
         self.ema = EMA(self.model, cfg.ema_decay)
@@ -175,12 +175,12 @@ class Trainer:
         if found is None:
             return
         state = checkpoint.read_training_state(
-            found, parallel.rank(), parallel.world_size(), self.model.state_dict(), self.task.name
+            found, parallel.rank(), parallel.world_size(), checkpoint.tensor_state(self.model), self.task.name
         )
         check_optimizer_state(self.optimizer, state.optimizer, found / checkpoint.OPTIM_JSON)
         check_same_data(found, state.meta.get("data_fingerprint"), getattr(self.loader, "fingerprint", None))
         self.loader.load_state_dict(state.loader)
-        self.model.load_state_dict(state.model)
+        checkpoint.load_tensor_state(self.model, state.model)
         self.ema.load_state_dict(state.ema)
         self.optimizer.load_state_dict(state.optimizer)
         checkpoint.restore_rng(state.rng_tensors, state.rng_states)

@@ -1,0 +1,69 @@
+"""The ``worldsim train STAGE`` entry: a run config (trainer + task) from YAML and overrides, then fit.
+
+    train_stage("tokenizer", data="runs/push_train", out="runs/tokenizer", overrides=["steps=2000"])
+    torchrun --nproc_per_node=2 -m worldsim.cli train base --data D --out O --tokenizer T
+
+Overrides are ``key=value``; a key naming a ``TrainerConfig`` field goes to the trainer
+(``steps=2000``), any other to the task (``model.hidden_size=256``, ``clip_len=9``); the full
+forms ``trainer.KEY`` and ``task.KEY`` work too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import field
+from pathlib import Path
+
+from worldsim.config import load_config
+from worldsim.training.trainer import TrainerConfig
+
+STAGES = ("tokenizer", "base")
+
+
+def _task_classes(stage: str):
+    if stage == "tokenizer":
+        from worldsim.training.tasks.tokenizer_task import TokenizerTask, TokenizerTaskConfig
+
+        return TokenizerTask, TokenizerTaskConfig
+    if stage == "base":
+        from worldsim.training.tasks.base_task import BaseTask, BaseTaskConfig
+
+        return BaseTask, BaseTaskConfig
+    raise ValueError(f"unknown training stage {stage!r}; allowed: {', '.join(STAGES)}")
+
+
+def route_overrides(overrides) -> list[str]:
+    trainer_keys = {f.name for f in dataclasses.fields(TrainerConfig)}
+    routed = []
+    for item in overrides:
+        key = item.split("=", 1)[0]
+        if key.startswith(("trainer.", "task.")):
+            routed.append(item)
+        else:
+            routed.append(("trainer." if key.split(".")[0] in trainer_keys else "task.") + item)
+    return routed
+
+
+def run_config(stage: str, yaml_path=None, overrides=(), **task_values):
+    task_cls, task_cfg_cls = _task_classes(stage)
+
+    RunConfig = dataclasses.make_dataclass(f"{stage.capitalize()}RunConfig", [
+        ("trainer", TrainerConfig, field(default_factory=TrainerConfig)),
+        ("task", task_cfg_cls, field(default_factory=task_cfg_cls)),
+    ])
+
+    given = {"task": {k: v for k, v in task_values.items() if v is not None and k != "out"}}
+    if task_values.get("out"):
+        given["trainer"] = {"out": task_values["out"]}
+    cfg = load_config(RunConfig, yaml_path, route_overrides(overrides), **given)
+    return task_cls, cfg
+
+
+def train_stage(stage: str, data: str, out: str, yaml_path=None, overrides=(), tokenizer: str | None = None) -> Path:
+    from worldsim.training.trainer import Trainer
+
+    extra = {"tokenizer": tokenizer} if stage == "base" else {}
+    if stage != "base" and tokenizer:
+        raise ValueError("--tokenizer is only for `worldsim train base`")
+    task_cls, cfg = run_config(stage, yaml_path, overrides, data=data, out=out, **extra)
+    return Trainer(cfg.trainer, task_cls(cfg.task)).fit()

@@ -1,0 +1,1 @@
+"""Training tasks plugged into ``worldsim.training.trainer.Trainer``: one per ``worldsim train`` stage."""
