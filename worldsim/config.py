@@ -9,6 +9,7 @@ An unknown key is an error that lists the valid ones; the resolved config is pla
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +21,19 @@ T = TypeVar("T")
 
 def _valid_keys(cls) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
+def _owner(cls, full_key: str):
+    """The dataclass that should have held ``full_key`` (a.b.c -> the type of field a.b)."""
+    for part in full_key.split(".")[:-1]:
+        try:
+            nested = typing.get_type_hints(cls).get(part)
+        except (NameError, TypeError):
+            break
+        if not (isinstance(nested, type) and dataclasses.is_dataclass(nested)):
+            break
+        cls = nested
+    return cls
 
 
 def load_config(cls: type[T], yaml_path: str | Path | None = None, overrides=(), **values) -> T:
@@ -38,7 +52,8 @@ def load_config(cls: type[T], yaml_path: str | Path | None = None, overrides=(),
     try:
         merged = OmegaConf.merge(base, *layers)
     except ConfigKeyError as e:
-        raise ValueError(f"unknown config key {e.key!r} for {cls.__name__}; valid keys: {_valid_keys(cls)}") from None
+        owner = _owner(cls, str(e.full_key or e.key))
+        raise ValueError(f"unknown config key {e.key!r} for {owner.__name__}; valid keys: {_valid_keys(owner)}") from None
     except OmegaConfBaseException as e:
         raise ValueError(f"bad value for {cls.__name__}.{getattr(e, 'full_key', '?')}: {e.msg}") from None
     return OmegaConf.to_object(merged)

@@ -115,11 +115,11 @@ class BaseTask:
         frozen = video[:, :, :1].expand_as(video)
         chunk = slice(1, 1 + self.stride)
         return {
-            "eval/next_frame_psnr": float(psnr(predicted[:, :, 1:2], video[:, :, 1:2]).mean()),
-            "eval/chunk_psnr": float(psnr(predicted[:, :, chunk], video[:, :, chunk]).mean()),
-            "eval/clip_psnr": float(psnr(predicted[:, :, 1:], video[:, :, 1:]).mean()),
-            "eval/tokenizer_chunk_psnr": float(psnr(recon[:, :, chunk], video[:, :, chunk]).mean()),
-            "eval/copy_first_frame_chunk_psnr": float(psnr(frozen[:, :, chunk], video[:, :, chunk]).mean()),
+            "next_frame_psnr": float(psnr(predicted[:, :, 1:2], video[:, :, 1:2]).mean()),
+            "chunk_psnr": float(psnr(predicted[:, :, chunk], video[:, :, chunk]).mean()),
+            "clip_psnr": float(psnr(predicted[:, :, 1:], video[:, :, 1:]).mean()),
+            "tokenizer_chunk_psnr": float(psnr(recon[:, :, chunk], video[:, :, chunk]).mean()),
+            "copy_first_frame_chunk_psnr": float(psnr(frozen[:, :, chunk], video[:, :, chunk]).mean()),
         }
 
     def _held_out(self) -> torch.Tensor:

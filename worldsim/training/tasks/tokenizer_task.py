@@ -65,4 +65,4 @@ class TokenizerTask:
         device = next(model.parameters()).device
         video = self._eval_video.to(device)
         recon = torch.cat([model(v[None])[0] for v in video]).clamp(-1, 1)   # (N, 3, T, H, W)
-        return {"eval/psnr": float(psnr(recon, video).mean()), "eval/ssim": float(ssim(recon, video).mean())}
+        return {"psnr": float(psnr(recon, video).mean()), "ssim": float(ssim(recon, video).mean())}
