@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 from worldsim.training.checkpoint import load_model_weights, read_config
 
 
-def load_tokenizer(path: str, ema: bool = True):
+def load_tokenizer(path: str, ema: bool = False):
     """The ``VideoTokenizer`` of a ``worldsim train tokenizer`` run or checkpoint, frozen, in eval mode."""
     from worldsim.tokenizer.model import TokenizerConfig, VideoTokenizer
 
