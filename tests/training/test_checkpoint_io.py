@@ -218,3 +218,20 @@ def test_finished_run_rerun_is_a_no_op_and_more_steps_extend_it(run, tiny_datase
     assert (out / "checkpoints/step_0000004/model.safetensors").read_bytes() == before
     assert tiny_trainer(out, tiny_dataset, steps=6).fit().name == "step_0000006"
     assert "at step 4" in capsys.readouterr().out
+
+
+def test_safetensors_whose_header_length_looks_like_a_pickle_marker_loads(tmp_path):
+    """A header of 0x380 bytes starts the file with 80 03, a pickle's protocol-3 marker."""
+    import struct
+
+    from safetensors.torch import save_file
+
+    from worldsim.training.checkpoint import read_tensors
+
+    path = tmp_path / "model.safetensors"
+    for pad in range(0, 1000):
+        save_file({"w" + "x" * pad: torch.zeros(2)}, str(path))
+        if path.read_bytes()[:2] == b"\x80\x03":
+            break
+    assert struct.unpack("<Q", path.read_bytes()[:8])[0] == 0x380
+    assert torch.equal(read_tensors(path)["w" + "x" * pad], torch.zeros(2))

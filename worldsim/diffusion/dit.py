@@ -10,7 +10,9 @@ modulation from the noise-level embedding, and turned back into latents by an Ad
     out = model(x, c_noise, packed=True)             # a batch as a packed sequence (same numbers)
 
 ``c_noise`` is EDM's 0.25 ln(sigma) (``edm.denoise`` computes it and the preconditioning);
-``extra_emb`` (B, hidden) is added to the noise embedding (action conditioning goes there);
+``extra_emb`` (B, hidden), or per latent frame (B, T, hidden) for unpacked batches, is added to
+the noise embedding (action conditioning goes there; per frame, each frame's tokens are modulated
+by their own embedding);
 ``context`` (B, L, context_dim) feeds cross-attention; ``cond_mask`` (B, T) bool (or a list of
 (T_i,)) marks latent frames given clean (video-to-world: the first ``num_cond_frames``, see
 :meth:`DiT.default_cond_mask`). Packed batches go through the same layers with THD
@@ -30,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from worldsim.diffusion.dit_block import DiTBlock
-from worldsim.diffusion.dit_layer import AdaLNModulation, modulate, per_sample_to_tokens
+from worldsim.diffusion.dit_layer import AdaLNModulation, modulate, modulation_values, per_sample_to_tokens
 from worldsim.diffusion.layer_spec import get_layer_spec
 from worldsim.diffusion.packing import pack, pack_context, packed_seq_params, unpack
 from worldsim.diffusion.rope3d import rope3d_freqs, rope3d_packed
@@ -160,7 +162,8 @@ class FinalLayer(nn.Module):
         nn.init.zeros_(self.linear.weight)
 
     def forward(self, x: Tensor, emb: Tensor, packed_seq_params=None) -> Tensor:
-        shift, scale = per_sample_to_tokens(self.adaln_modulation(emb), packed_seq_params).chunk(2, -1)
+        modulation = modulation_values(self.adaln_modulation, emb)
+        shift, scale = per_sample_to_tokens(modulation, packed_seq_params, x.shape[0]).chunk(2, -1)
         x = modulate(F.layer_norm(x, (self.hidden_size,), eps=1e-6), shift, scale)
         return self.linear(x)
 
@@ -202,7 +205,7 @@ class DiT(nn.Module):
         batch = len(samples) if is_list else x.shape[0]
         emb = self.t_embedder(torch.as_tensor(c_noise, device=self._device()).expand(batch))  # (B, C)
         if extra_emb is not None:
-            emb = emb + extra_emb
+            emb = self._add_extra_emb(emb, extra_emb, x, is_list or bool(packed))
         if is_list or packed:
             samples = samples or list(x.unbind(0))
             out = self._forward_packed(samples, emb, context, cond_mask)
@@ -237,6 +240,18 @@ class DiT(nn.Module):
                         context_packed_seq_params=ctx_psp)
         out = self.final_layer(h, emb, psp).squeeze(1)  # (T, C*p)
         return [unpatchify(o[None], g, self.cfg.patch_size)[0] for o, g in zip(unpack(out, cu), grids)]
+
+    def _add_extra_emb(self, emb: Tensor, extra_emb: Tensor, x, packed: bool) -> Tensor:
+        """emb (B, C) + extra (B, C) -> (B, C); + per latent frame (B, T, C) -> (B, T / p_t, C)."""
+        if extra_emb.ndim == 2:
+            return emb + extra_emb
+        if packed or extra_emb.ndim != 3 or extra_emb.shape[1] != x.shape[2]:
+            frames = "T" if packed else x.shape[2]
+            raise ValueError(f"per-frame extra_emb must be (B, {frames}, hidden), one per latent frame of an "
+                             f"unpacked batch, got {tuple(extra_emb.shape)}")
+        b, t, c = extra_emb.shape
+        per_patch = extra_emb.reshape(b, t // self.cfg.patch_size[0], self.cfg.patch_size[0], c).mean(2)
+        return emb[:, None] + per_patch  # (B, T', C)
 
     def _with_cond_channel(self, x: Tensor, cond_mask: Optional[Tensor]) -> Tensor:
         """(B, C, T, H, W) -> (B, C+1, T, H, W), the extra channel 1 on conditioning frames."""

@@ -53,14 +53,33 @@ class AdaLNModulation(nn.Sequential):
         nn.init.zeros_(self[2].weight)
 
 
-def per_sample_to_tokens(values: Tensor, packed_seq_params: Optional[PackedSeqParams]) -> Tensor:
-    """Per-sample (B, D) -> broadcastable to the layer's tokens: (1, B, D) sbhd or (T, 1, D) thd."""
+def per_sample_to_tokens(values: Tensor, packed_seq_params: Optional[PackedSeqParams],
+                         num_tokens: Optional[int] = None) -> Tensor:
+    """Per-sample (B, D) -> broadcastable to the layer's tokens: (1, B, D) sbhd or (T, 1, D) thd.
+
+    Per-frame values (B, F, D) of an unpacked batch of ``num_tokens`` (S = F * tokens per frame,
+    in (t, h, w) order) -> (S, B, D): each frame's value on each of its tokens."""
+    if values.ndim == 3:
+        if packed_seq_params is not None or num_tokens is None or num_tokens % values.shape[1]:
+            raise ValueError(f"per-frame values {tuple(values.shape)} need an unpacked batch whose "
+                             f"{num_tokens} tokens divide into {values.shape[1]} frames")
+        return values.repeat_interleave(num_tokens // values.shape[1], dim=1).transpose(0, 1)  # (S, B, D)
     if packed_seq_params is None:
         return values.unsqueeze(0)  # (1, B, D)
     cu = packed_seq_params.cu_seqlens_q
     lengths = (cu[1:] - cu[:-1]).long().to(values.device)  # (B,)
     sample_of_token = torch.repeat_interleave(torch.arange(len(lengths), device=values.device), lengths)
     return values[sample_of_token].unsqueeze(1)  # (T, 1, D)
+
+
+def modulation_values(modulation: nn.Module, emb: Tensor) -> Tensor:
+    """``modulation(emb)`` for emb (B, C), or frame by frame for per-frame emb (B, F, C) -> (B, F, n*C).
+
+    Frame by frame keeps each call's shape that of the per-sample case, so a per-frame embedding
+    equal to the per-sample one gives bitwise the same modulation."""
+    if emb.ndim == 2:
+        return modulation(emb)
+    return torch.stack([modulation(e) for e in emb.unbind(1)], dim=1)
 
 
 def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
@@ -90,9 +109,10 @@ class DiTLayer(TransformerLayer):
         packed_seq_params: Optional[PackedSeqParams] = None,
         context_packed_seq_params: Optional[PackedSeqParams] = None,
     ) -> Tensor:
-        """hidden_states (S, B, C) or packed (T, 1, C); emb (B, C); context (L, B, C) or packed
-        (sum L_i, 1, C) with ``context_packed_seq_params``. Returns the same shape as the input.
-        Attention is unmasked (bidirectional); variable lengths go in as packed batches."""
+        """hidden_states (S, B, C) or packed (T, 1, C); emb (B, C), or per frame (B, F, C) unpacked;
+        context (L, B, C) or packed (sum L_i, 1, C) with ``context_packed_seq_params``. Returns the
+        same shape as the input. Attention is unmasked (bidirectional); variable lengths go in as
+        packed batches."""
         x = hidden_states
         h, gate = self._modulated(self.adaln_modulation_self_attn, self.input_layernorm, x, emb,
                                   packed_seq_params)
@@ -120,7 +140,8 @@ class DiTLayer(TransformerLayer):
     @staticmethod
     def _modulated(modulation, norm, x, emb, packed_seq_params) -> tuple[Tensor, Tensor]:
         """norm(x) * (1 + scale) + shift, and the gate; both broadcast over tokens."""
-        shift, scale, gate = per_sample_to_tokens(modulation(emb), packed_seq_params).chunk(3, -1)
+        values = modulation_values(modulation, emb)  # (B, 3C) or per frame (B, F, 3C)
+        shift, scale, gate = per_sample_to_tokens(values, packed_seq_params, x.shape[0]).chunk(3, -1)
         return modulate(norm(x), shift, scale), gate
 
     def _gated_residual(self, x: Tensor, out_with_bias: tuple, gate: Tensor) -> Tensor:

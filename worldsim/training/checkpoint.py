@@ -111,9 +111,12 @@ def _require(path: Path) -> None:
 def refuse_pickle(path: Path) -> None:
     """ValueError if ``path`` is (or is named like) a pickle or a torch.save archive."""
     with open(path, "rb") as f:
-        head = f.read(4)
-    is_pickle = len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-    is_torch_zip = head == b"PK\x03\x04"
+        head = f.read(9)
+    # a safetensors file starts with its header length (u64, little-endian), then '{'; those
+    # first bytes can look like a pickle's protocol marker, so rule that layout out first
+    is_safetensors = len(head) == 9 and head[8:9] == b"{"
+    is_pickle = not is_safetensors and len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+    is_torch_zip = head[:4] == b"PK\x03\x04"
     if is_pickle or is_torch_zip or path.suffix.lower() in PICKLE_SUFFIXES:
         kind = "a torch.save zip archive" if is_torch_zip else "a pickle" if is_pickle else f"a {path.suffix} file"
         raise ValueError(

@@ -17,7 +17,8 @@ from pathlib import Path
 from worldsim.config import load_config
 from worldsim.training.trainer import TrainerConfig
 
-STAGES = ("tokenizer", "base")
+STAGES = ("tokenizer", "base", "policy", "judge", "action")
+TOKENIZER_STAGES = ("base", "judge", "action")  # stages that take --tokenizer
 
 
 def _task_classes(stage: str):
@@ -29,6 +30,18 @@ def _task_classes(stage: str):
         from worldsim.training.tasks.base_task import BaseTask, BaseTaskConfig
 
         return BaseTask, BaseTaskConfig
+    if stage == "policy":
+        from worldsim.training.tasks.policy_task import PolicyTask, PolicyTaskConfig
+
+        return PolicyTask, PolicyTaskConfig
+    if stage == "judge":
+        from worldsim.training.tasks.judge_task import JudgeTask, JudgeTaskConfig
+
+        return JudgeTask, JudgeTaskConfig
+    if stage == "action":
+        from worldsim.training.tasks.action_task import ActionTask, ActionTaskConfig
+
+        return ActionTask, ActionTaskConfig
     raise ValueError(f"unknown training stage {stage!r}; allowed: {', '.join(STAGES)}")
 
 
@@ -62,8 +75,19 @@ def run_config(stage: str, yaml_path=None, overrides=(), **task_values):
 def train_stage(stage: str, data: str, out: str, yaml_path=None, overrides=(), tokenizer: str | None = None) -> Path:
     from worldsim.training.trainer import Trainer
 
-    extra = {"tokenizer": tokenizer} if stage == "base" else {}
-    if stage != "base" and tokenizer:
-        raise ValueError("--tokenizer is only for `worldsim train base`")
+    extra = {"tokenizer": tokenizer} if stage in TOKENIZER_STAGES else {}
+    if stage not in TOKENIZER_STAGES and tokenizer:
+        raise ValueError(f"--tokenizer is only for `worldsim train` {'|'.join(TOKENIZER_STAGES)}")
     task_cls, cfg = run_config(stage, yaml_path, overrides, data=data, out=out, **extra)
+    return Trainer(cfg.trainer, task_cls(cfg.task)).fit()
+
+
+def posttrain_stage(stage: str, base: str, data: str, out: str, yaml_path=None, overrides=(),
+                    tokenizer: str | None = None) -> Path:
+    """``worldsim posttrain action --base CKPT --data D --out O``: the action task from a base checkpoint."""
+    from worldsim.training.trainer import Trainer
+
+    if stage != "action":
+        raise ValueError(f"unknown post-training stage {stage!r}; allowed: action")
+    task_cls, cfg = run_config(stage, yaml_path, overrides, data=data, out=out, base=base, tokenizer=tokenizer)
     return Trainer(cfg.trainer, task_cls(cfg.task)).fit()

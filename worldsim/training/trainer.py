@@ -22,6 +22,7 @@ a run (the cosine schedule then stretches to the new end).
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import random
@@ -109,7 +110,8 @@ class Trainer:
         task_cfg = self.task.config()
         task_cfg = to_dict(task_cfg) if is_dataclass(task_cfg) else task_cfg
         config = {"architecture": self.task.name, "trainer": to_dict(self.cfg), "task": task_cfg}
-        return OmegaConf.to_container(OmegaConf.create(config), resolve=True)
+        # plain JSON data, so a tuple in a config compares equal to the list config.yaml stores
+        return json.loads(json.dumps(OmegaConf.to_container(OmegaConf.create(config), resolve=True)))
 
     def fit(self) -> Path:
         with parallel.session(self.cfg.tp, self.cfg.pp, self.cfg.cp):

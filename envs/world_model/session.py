@@ -1,0 +1,77 @@
+"""Load a world-model folder for an env, check it against what the caller expects, build spaces.
+
+    wm = load_for_env(checkpoint=None, env_id="worldsim/TabletopPush-v0", image_size=64)
+    obs_space, action_space = spaces(wm)           # exactly the simulator's (envs.contract)
+
+``checkpoint=None`` is the default TabletopPush world model shipped in ``assets/``. Asking for a
+simulator id, cameras or image size the checkpoint was not trained for is a ValueError that says
+what the checkpoint was trained for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from envs.contract import image_hw, observation_space
+
+DEFAULT_MODEL = "world_models/tabletop_push"
+MAKE_DEFAULT = ("python -m posttrain.default_model --data DATA --tokenizer TOKENIZER --base BASE "
+                "--out assets/world_models/tabletop_push")
+
+
+def default_checkpoint() -> Path:
+    from assets import ROOT
+
+    path = ROOT / DEFAULT_MODEL
+    if not (path / "model.safetensors").is_file():
+        raise ValueError(f"no default world model at {path}; pass checkpoint=FOLDER or make it with: {MAKE_DEFAULT}")
+    return path
+
+
+def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
+                 env_id=None, cameras=None, image_size=None):
+    from posttrain.world_model import WorldModel
+
+    path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
+    wm = WorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler, reencode=reencode)
+    check_expected(wm.sim, path, env_id, cameras, image_size)
+    return wm
+
+
+def check_expected(sim: dict, path: str, env_id=None, cameras=None, image_size=None) -> None:
+    trained = (f"{path} was trained for {sim['env_id']} with cameras {list(sim['cameras'])} at "
+               f"{sim['height']}x{sim['width']}")
+    if env_id is not None and env_id != sim["env_id"]:
+        raise ValueError(f"{trained}, not for {env_id}; use a world model trained on {env_id}'s data")
+    if cameras is not None:
+        asked = [cameras] if isinstance(cameras, str) else list(cameras)
+        if asked != list(sim["cameras"]):
+            raise ValueError(f"{trained}; cameras={asked} were asked for")
+    if image_size is not None and image_hw(image_size) != (sim["height"], sim["width"]):
+        raise ValueError(f"{trained}; image_size={image_size!r} was asked for")
+
+
+def spaces(wm) -> tuple[gym.spaces.Dict, gym.spaces.Box]:
+    sim = wm.sim
+    obs = observation_space(sim["cameras"], sim["height"], sim["width"], sim["agent_dim"], sim["env_dim"])
+    low, high = np.asarray(sim["action_low"], np.float32), np.asarray(sim["action_high"], np.float32)
+    return obs, gym.spaces.Box(low, high, low.shape, np.float32)
+
+
+def observation(frames: dict, agent_pos, environment_state, i: int) -> dict:
+    """Env i's observation from batched frames {cam: (N, H, W, 3)} and states (N, D), (N, E)."""
+    return {"pixels": {cam: np.array(f[i]) for cam, f in frames.items()},
+            "agent_pos": np.asarray(agent_pos[i], np.float32).copy(),
+            "environment_state": np.asarray(environment_state[i], np.float32).copy()}
+
+
+def simulator_of(checkpoint=None) -> tuple[str, dict]:
+    """(env id, kwargs) of the simulator a world-model folder imitates, to make its paired simulator:
+    ``gym.make(*simulator_of(path))`` has exactly the world-model env's spaces."""
+    from posttrain.bundle import read_bundle
+
+    sim = read_bundle(str(checkpoint) if checkpoint is not None else str(default_checkpoint()))[0]["sim"]
+    return sim["env_id"], {**sim["env_kwargs"], "cameras": tuple(sim["cameras"])}

@@ -1,0 +1,7 @@
+"""Success and reward judges for world-model envs (trained by ``worldsim train judge``).
+
+    from evaluation.judges.model import Judges, JudgeConfig
+    from evaluation.judges.metrics import binary_metrics, reward_mae
+
+Nothing heavy is imported here; the submodules import torch.
+"""

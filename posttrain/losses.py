@@ -1,0 +1,42 @@
+"""Training losses of the next-latent-frame predictors (network modules live elsewhere).
+
+    loss = diffusion_loss(action_dit, context, action, target, EDMConfig())     # EDM, Cosmos style
+    loss = regression_loss(net, context, action, target, network="conv")       # deterministic
+
+Shapes: context (B, C, K, h, w) clean latents of frames t-K+1..t, action (B, A) of step t,
+target (B, C, h, w) the latent of frame t+1.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from posttrain.frames import dit_inputs
+from worldsim.diffusion.edm import EDMConfig, training_loss
+
+DETERMINISTIC_SIGMA = 1.0  # the fixed noise level the DiT trunk sees when used as a regressor
+
+
+def diffusion_loss(net, context: Tensor, action: Tensor, target: Tensor, cfg: EDMConfig) -> Tensor:
+    """EDM denoising loss on the target frame, the context frames given clean."""
+    x0, cond_mask, actions = dit_inputs(context, action, target)
+    return training_loss(net, x0, cond_mask, cfg, actions=actions)
+
+
+def regress_next(net, context: Tensor, action: Tensor, network: str) -> Tensor:
+    """The deterministic prediction of the next latent (B, C, h, w)."""
+    if network == "conv":
+        return net(context, action)
+    if network != "dit":
+        raise ValueError(f"network={network!r}; allowed: 'conv', 'dit'")
+    last = context[:, :, -1]
+    x, cond_mask, actions = dit_inputs(context, action, last)
+    c_noise = torch.full((x.shape[0],), 0.25 * torch.log(torch.tensor(DETERMINISTIC_SIGMA)).item(),
+                         device=x.device)
+    return last + net(x, c_noise, actions, cond_mask)[:, :, -1]
+
+
+def regression_loss(net, context: Tensor, action: Tensor, target: Tensor, network: str) -> Tensor:
+    return F.mse_loss(regress_next(net, context, action, network), target)

@@ -1,0 +1,208 @@
+"""``worldsim posttrain action``: an action-conditioned next-frame world model and its state head.
+
+Starts from a base video DiT (``worldsim train base``), adds a per-latent-frame action embedding
+(posttrain/action.py; zero-initialised, so step 0 is the base model) and trains it on tokenizer
+latents of a generated dataset to predict latent frame t+1 from frames <= t and action t. The
+``deterministic`` predictor regresses the next latent instead (the DESIGN's baseline; a small
+conv net or the same DiT trunk). Either way a state head learns ``agent_pos`` and
+``environment_state`` from latents.
+
+    task = ActionTask(ActionTaskConfig(data="runs/push_train", base="runs/base"))
+    Trainer(TrainerConfig(out="runs/action", steps=2000), task).fit()
+
+Latents are encoded once per frame (posttrain/latents.py, cached at ``latent_cache``);
+``evaluate`` reports held-out one-step latent error and PSNR against the real frames (with the
+tokenizer's own reconstruction as the ceiling and "nothing moves" as the floor), an open-loop
+rollout PSNR over ``eval_horizon`` steps, and the state head's errors on predicted frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import nn
+
+from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel, base_dit_config, base_task_config
+from posttrain.action import load_base_weights
+from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
+from posttrain.lora import LoRAConfig, apply_lora
+from posttrain.losses import diffusion_loss, regression_loss
+from posttrain.predict import PredictConfig, predict_next
+from posttrain.state_head import StateHead, StateHeadConfig
+from posttrain.windows import LatentWindows, WindowLoader
+from worldsim.data.clips import held_out_split
+from worldsim.config import to_dict
+from worldsim.diffusion.dit import DiTConfig
+from worldsim.diffusion.edm import EDMConfig
+from posttrain.codec import load_codec
+from posttrain.evaluate import EvalFrames
+
+PREDICTORS = ("diffusion", "deterministic")
+
+
+@dataclass
+class ActionTaskConfig:
+    data: str = ""
+    base: str = ""                   # `worldsim train base` run/checkpoint; "" = a fresh network
+    base_ema: bool = False           # start from the base's EMA weights instead of its trained ones
+    tokenizer: str = ""              # "" = the base model's tokenizer; or pixels:P (posttrain/codec.py)
+    cameras: list[str] = field(default_factory=list)   # [] = the base's camera (all cameras without base)
+    predictor: str = "diffusion"     # "diffusion" | "deterministic"
+    network: str = "dit"             # "dit" | "conv" (conv: deterministic only)
+    context_frames: int = 1
+    action_dim: int = 0              # 0 = the dataset's action size
+    latent_scale: Optional[float] = None   # None = the base's (1.0 without base)
+    latent_cache: str = ""           # file for the encoded dataset ("" = keep in memory)
+    held_out: float = 0.1
+    split_seed: int = 0
+    context_noise: float = 0.0       # std of noise on context latents in training (drift robustness)
+    state_weight: float = 1.0
+    eval_windows: int = 64
+    eval_horizon: int = 8
+    eval_episodes: int = 4
+    sample_steps: int = 3
+    sampler: str = "euler"
+    sample_sigma_max: float = 80.0
+    model: DiTConfig = field(default_factory=DiTConfig)
+    conv: ConvPredictorConfig = field(default_factory=ConvPredictorConfig)
+    edm: EDMConfig = field(default_factory=EDMConfig)
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+    state_head: StateHeadConfig = field(default_factory=StateHeadConfig)
+
+    def check(self) -> None:
+        if self.predictor not in PREDICTORS:
+            raise ValueError(f"predictor={self.predictor!r}; allowed: {', '.join(PREDICTORS)}")
+        if self.network not in ("dit", "conv"):
+            raise ValueError(f"network={self.network!r}; allowed: 'dit', 'conv'")
+        if self.predictor == "diffusion" and self.network != "dit":
+            raise ValueError("predictor=diffusion needs network=dit (the conv net is a deterministic regressor)")
+        if self.base and self.network != "dit":
+            raise ValueError("base= loads a DiT; with network=conv leave base empty")
+
+
+def resolve_config(cfg: ActionTaskConfig) -> ActionTaskConfig:
+    """Fill what the base checkpoint decides: tokenizer, cameras, latent scale, DiT config."""
+    cfg.check()
+    if not cfg.base:
+        return dataclasses.replace(cfg, latent_scale=cfg.latent_scale or 1.0)
+    base = base_task_config(cfg.base)
+    check_same_tokenizer(cfg.tokenizer, base["tokenizer"], cfg.base)
+    return dataclasses.replace(
+        cfg, tokenizer=cfg.tokenizer or base["tokenizer"], cameras=list(cfg.cameras) or [base["camera"]],
+        latent_scale=cfg.latent_scale or float(base.get("latent_scale", 1.0)), model=base_dit_config(cfg.base))
+
+
+def plain_config(cfg) -> dict:
+    return json.loads(json.dumps(to_dict(cfg)))
+
+
+def check_same_tokenizer(given: str, base_tokenizer: str, base: str) -> None:
+    """The base DiT learned one tokenizer's latents; a different tokenizer is refused."""
+    if given and Path(base_tokenizer).exists() and tokenizer_fingerprint(given) != tokenizer_fingerprint(base_tokenizer):
+        raise ValueError(f"tokenizer={given} differs from {base_tokenizer}, the tokenizer {base} was trained with; "
+                         f"pass that one (or leave tokenizer empty)")
+
+
+def build_action_model(cfg: ActionTaskConfig) -> ActionWorldModel:
+    """The (untrained, LoRA-free) network of a resolved config: dynamics + state head."""
+    if cfg.network == "conv":
+        dynamics = ConvPredictor(cfg.conv)
+    else:
+        dynamics = ActionDiT(ActionDiTConfig(dit=cfg.model, action_dim=cfg.action_dim))
+    return ActionWorldModel(dynamics, StateHead(cfg.state_head))
+
+
+def predict_config(cfg: ActionTaskConfig) -> PredictConfig:
+    """How a world model steps with this network (kind, sampler, steps)."""
+    return PredictConfig(kind=cfg.predictor, network=cfg.network, steps=cfg.sample_steps, sampler=cfg.sampler,
+                         sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data)
+
+
+def state_normalization(cache: LatentDataset, episodes: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    rows = torch.cat([torch.arange(int(cache.starts[e]), int(cache.starts[e + 1])) for e in episodes])
+    state = torch.cat([cache.state, cache.env_state], dim=-1)[rows]  # (N, D + E)
+    return state.mean(0), state.std(0).clamp_min(1e-3)
+
+
+class ActionTask:
+    name = "action_world_model"
+
+    def __init__(self, cfg: ActionTaskConfig):
+        self.cfg = cfg = resolve_config(cfg)
+        if not cfg.tokenizer:
+            raise ValueError("no tokenizer: pass tokenizer= (or base= whose config names one)")
+        self.cache = load_or_build_latents(cfg.data, cfg.tokenizer, cfg.cameras, cfg.latent_cache)
+        self.train_episodes, self.eval_episodes = held_out_split(self.cache.num_episodes, cfg.held_out,
+                                                                 cfg.split_seed)
+        self.scale = float(cfg.latent_scale)
+        self._fill_sizes()
+        self._eval: Optional[EvalFrames] = None
+
+    def _fill_sizes(self) -> None:
+        """Write the sizes the data decides into the config, so the checkpoint alone rebuilds the model."""
+        cfg, cache = self.cfg, self.cache
+        c, h, w = cache.latents.shape[1:]
+        cfg.cameras = list(cache.key["cameras"])
+        cfg.action_dim = cfg.action_dim or cache.action.shape[1]
+        if cfg.action_dim != cache.action.shape[1]:
+            raise ValueError(f"action_dim={cfg.action_dim} but {cfg.data} has actions of size {cache.action.shape[1]}")
+        cfg.conv = dataclasses.replace(cfg.conv, latent_channels=c, context_frames=cfg.context_frames,
+                                       action_dim=cfg.action_dim)
+        cfg.state_head = dataclasses.replace(cfg.state_head, latent_channels=c, latent_hw=(h, w),
+                                             agent_dim=cache.state.shape[1], env_dim=cache.env_state.shape[1])
+        if cfg.network == "dit" and cfg.model.in_channels != c:
+            raise ValueError(f"model.in_channels={cfg.model.in_channels} but the tokenizer has {c} latent channels")
+
+    def config(self) -> dict:
+        """The resolved config as plain data (tuples as lists, as config.yaml stores them, so resuming
+        compares like with like)."""
+        return plain_config(self.cfg)
+
+    # -------------------------------------------------------- model
+
+    def build_model(self) -> nn.Module:
+        model = build_action_model(self.cfg)
+        if self.cfg.base:
+            load_base_weights(model.dynamics, self.cfg.base, ema=self.cfg.base_ema)
+        if self.cfg.network == "dit":
+            apply_lora(model.dynamics.dit, self.cfg.lora)
+        model.state_head.set_normalization(*state_normalization(self.cache, self.train_episodes))
+        return model
+
+    def make_loader(self, batch_size: int, data_rank: int, data_world: int, seed: int) -> WindowLoader:
+        windows = LatentWindows(self.cache, self.train_episodes, self.cfg.context_frames, "dynamics")
+        fingerprint = f"{self.cache.key['data']}-{self.cache.key['tokenizer']}"
+        return WindowLoader(windows, batch_size, data_rank, data_world, seed, fingerprint=fingerprint)
+
+    # -------------------------------------------------------- loss
+
+    def loss(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        context, target = batch["context"] / self.scale, batch["target"] / self.scale
+        if self.cfg.context_noise > 0:
+            context = context + self.cfg.context_noise * torch.randn_like(context)
+        if self.cfg.predictor == "diffusion":
+            dynamics = diffusion_loss(model.dynamics, context, batch["action"], target, self.cfg.edm)
+        else:
+            dynamics = regression_loss(model.dynamics, context, batch["action"], target, self.cfg.network)
+        state = model.state_head.loss(target, batch["next_state"])
+        loss = dynamics + self.cfg.state_weight * state
+        return loss, {"dynamics_loss": float(dynamics.detach()), "state_loss": float(state.detach())}
+
+    # -------------------------------------------------------- evaluation
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if not self.eval_episodes:
+            return {}
+        if self._eval is None:
+            self._eval = EvalFrames(self.cfg.data, self.cache, self.eval_episodes, self.cfg.cameras,
+                                    load_codec(self.cfg.tokenizer), self.cfg.context_frames,
+                                    self.cfg.eval_windows, self.cfg.eval_horizon, self.cfg.eval_episodes)
+        step = lambda ctx, act, gens: predict_next(model.dynamics, ctx, act, predict_config(self.cfg), gens)  # noqa: E731
+        return self._eval.metrics(step, model.state_head, self.scale)
