@@ -11,17 +11,23 @@ ENVS = {
     "worldsim/TabletopPush-v0": dict(entry_point="envs.tabletop_push:TabletopPushEnv", max_episode_steps=100),
     "worldsim/MetaWorld-v0": dict(entry_point="envs.metaworld_env:MetaWorldEnv", max_episode_steps=150),
 }
+# learned world models: not simulators, so the simulator test suite does not run over them
+WORLD_MODELS = {
+    "worldsim/WorldModel-v0": dict(entry_point="envs.world_model_env:WorldModelEnv",
+                                   vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv",
+                                   max_episode_steps=100),
+}
 
 
 def register_all() -> None:
-    for env_id, kwargs in ENVS.items():
+    for env_id, kwargs in {**ENVS, **WORLD_MODELS}.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, **kwargs)
 
 
 def check_env_id(env_id: str) -> str:
-    if env_id not in ENVS:
-        raise ValueError(f"unknown env id {env_id!r}; allowed: {', '.join(ENVS)}")
+    if env_id not in ENVS and env_id not in WORLD_MODELS:
+        raise ValueError(f"unknown env id {env_id!r}; allowed: {', '.join([*ENVS, *WORLD_MODELS])}")
     return env_id
 
 

@@ -3,6 +3,9 @@
     worldsim generate --env worldsim/TabletopPush-v0 --policy expert,random --episodes 20 --out runs/push
     worldsim generate --source replicator:path/to/isaac_output --out runs/isaac
     worldsim generate --out runs/push image_size=128 workers=2 depth=false
+    worldsim train tokenizer|base|policy|judge --data DIR --out DIR [key=value ...]
+    worldsim posttrain action --base CKPT --data DIR --out DIR
+    worldsim eval [--config YAML] [--out DIR] [key=value ...]
 
 Every command prints where its output went and resumes when rerun on the same ``--out``.
 """
@@ -49,10 +52,10 @@ def _add_train(sub) -> None:
                                    "one of its fields (steps, batch_size, lr, ckpt_every, ...), else to the "
                                    "task (clip_len, camera, model.channels, ...). Rerun on the same --out to resume; "
                                    "launch under torchrun for data parallel.")
-    p.add_argument("stage", choices=["tokenizer", "base"])
+    p.add_argument("stage", choices=["tokenizer", "base", "policy", "judge", "action"])
     p.add_argument("--data", required=True, help="LeRobotDataset folder (from worldsim generate)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, config.yaml, tb/)")
-    p.add_argument("--tokenizer", help="tokenizer run or checkpoint (stage base)")
+    p.add_argument("--tokenizer", help="tokenizer run or checkpoint (stages base, judge, action); pixels:P for raw pixels")
     p.add_argument("--config", help="YAML with trainer: and task: sections")
     p.add_argument("overrides", nargs="*", help="key=value settings")
     p.set_defaults(func=_train)
@@ -64,11 +67,35 @@ def _train(args) -> str:
     return str(train_stage(args.stage, args.data, args.out, args.config, args.overrides, args.tokenizer))
 
 
+def _add_posttrain(sub) -> None:
+    p = sub.add_parser("posttrain", help="post-train a base video model (action conditioning)",
+                       description="Post-train a base checkpoint; key=value settings as for `worldsim train`.")
+    p.add_argument("recipe", choices=["action"])
+    p.add_argument("--base", required=True, help="base model run or checkpoint (worldsim train base)")
+    p.add_argument("--data", required=True, help="LeRobotDataset folder")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--tokenizer", help="tokenizer run or checkpoint")
+    p.add_argument("--config", help="YAML with trainer: and task: sections")
+    p.add_argument("overrides", nargs="*", help="key=value settings")
+    p.set_defaults(func=_posttrain)
+
+
+def _posttrain(args) -> str:
+    from worldsim.training.stages import posttrain_stage
+
+    return str(posttrain_stage(args.recipe, args.base, args.data, args.out, args.config, args.overrides,
+                               args.tokenizer))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="worldsim", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
     _add_train(sub)
+    _add_posttrain(sub)
+    from evaluation.cli_entry import add_eval_parser
+
+    add_eval_parser(sub)
     return parser
 
 

@@ -22,7 +22,7 @@ from worldsim.tokenizer.metrics import ssim_unit
 @dataclass
 class ReconstructionLossConfig:
     l1_weight: float = 1.0
-    l2_weight: float = 4.0
+    l2_weight: float = 20.0
     ssim_weight: float = 0.2
     gradient_weight: float = 0.5
     ssim_window: int = 11

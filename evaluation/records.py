@@ -1,0 +1,151 @@
+"""The evaluation folder's raw data: per-episode JSONL records, recorded frames, and the manifest
+that says which evaluation the folder holds (so a rerun resumes it and another one is refused).
+
+    store = RecordStore("runs/eval", identity={"env": ..., "seed": 0}, fingerprints={"expert": "expert"})
+    store.done("simulator")                       # {(policy, episode), ...} already recorded
+    store.append("simulator", record, recording)  # one JSON line, flushed and fsynced; frames as .npz
+    store.records("simulator")                    # every record, in order
+
+Layout under ``<out>/records/``: ``evaluation.json`` (identity and policy fingerprints),
+``<column>.jsonl`` (one line per finished episode), ``frames/<column>/<policy>/ep<k>.npz``
+(frames per camera and actions of recorded episodes), ``timing.jsonl`` (wall time per run).
+A line cut short by a kill is dropped on the next open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+MANIFEST = "evaluation.json"
+
+
+def policy_slug(spec: str) -> str:
+    """A file-name-safe, unique name for a policy spec."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", spec)[-48:].strip("_.") or "policy"
+    return f"{readable}-{hashlib.sha1(spec.encode()).hexdigest()[:8]}"
+
+
+def _differences(saved: dict, now: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(set(saved) | set(now)):
+        a, b = saved.get(key, "<absent>"), now.get(key, "<absent>")
+        if a != b:
+            out.append(f"{prefix}{key}: {a!r} in the folder, {b!r} now")
+    return out
+
+
+class RecordStore:
+    def __init__(self, out: str | Path, identity: dict, fingerprints: dict[str, str]):
+        self.out = Path(out)
+        self.root = self.out / "records"
+        self._open(identity, fingerprints)
+
+    def _open(self, identity: dict, fingerprints: dict[str, str]) -> None:
+        manifest = self.root / MANIFEST
+        if manifest.is_file():
+            saved = json.loads(manifest.read_text())
+            self._check(saved, identity, fingerprints)
+            fingerprints = {**saved.get("policies", {}), **fingerprints}
+        elif self.out.exists() and any(self.out.iterdir()):
+            raise ValueError(f"{self.out} is not empty and holds no evaluation ({self.root / MANIFEST} is missing); "
+                             f"choose another out")
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_json(manifest, {"identity": identity, "policies": fingerprints})
+
+    def _check(self, saved: dict, identity: dict, fingerprints: dict[str, str]) -> None:
+        diffs = _differences(json.loads(json.dumps(saved.get("identity", {}))), json.loads(json.dumps(identity)))
+        old = saved.get("policies", {})
+        diffs += _differences({k: old[k] for k in fingerprints if k in old},
+                              {k: v for k, v in fingerprints.items() if k in old}, "policy ")
+        if diffs:
+            raise ValueError(f"{self.out} holds another evaluation ({'; '.join(diffs)}); use another out, "
+                             f"or rerun with the same settings to resume it")
+
+    # ------------------------------------------------------------ records
+
+    def path(self, column: str) -> Path:
+        return self.root / f"{column}.jsonl"
+
+    def records(self, column: str) -> list[dict]:
+        path = self.path(column)
+        if not path.is_file():
+            return []
+        lines = path.read_bytes().split(b"\n")
+        good, records = [], []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+                good.append(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+        if len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
+            _write_bytes(path, b"".join(x + b"\n" for x in good))
+        return records
+
+    def done(self, column: str) -> set[tuple[str, int]]:
+        return {(r["policy"], int(r["episode"])) for r in self.records(column)}
+
+    def append(self, column: str, record: dict, recording: dict | None = None) -> dict:
+        record = {"column": column, **record, "finished_at": time.time()}
+        if recording is not None:
+            record["frames"] = self._save_frames(column, record, recording)
+        with open(self.path(column), "ab") as f:
+            f.write((json.dumps(record) + "\n").encode())
+            f.flush()
+            os.fsync(f.fileno())
+        return record
+
+    # ------------------------------------------------------------ frames
+
+    def _save_frames(self, column: str, record: dict, recording: dict) -> str:
+        rel = Path("frames") / column / policy_slug(record["policy"]) / f"ep{record['episode']:05d}.npz"
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        arrays = {f"frames_{cam}": v for cam, v in recording["frames"].items()}
+        np.savez_compressed(tmp, actions=recording["actions"], **arrays)
+        os.replace(tmp, path)
+        return str(rel)
+
+    def load_frames(self, record: dict) -> dict | None:
+        """{"frames": {cam: uint8 (T+1, H, W, 3)}, "actions": (T, A)} of a record, or None."""
+        if not record.get("frames") or not (self.root / record["frames"]).is_file():
+            return None
+        with np.load(self.root / record["frames"]) as data:
+            frames = {k[len("frames_"):]: data[k] for k in data.files if k.startswith("frames_")}
+            return {"frames": frames, "actions": data["actions"]}
+
+    # ------------------------------------------------------------ timing
+
+    def add_time(self, column: str, episodes: int, seconds: float) -> None:
+        with open(self.root / "timing.jsonl", "a") as f:
+            f.write(json.dumps({"column": column, "episodes": episodes, "seconds": seconds}) + "\n")
+
+    def timing(self) -> list[dict]:
+        path = self.root / "timing.jsonl"
+        if not path.is_file():
+            return []
+        out = []
+        for line in path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, obj) -> None:
+    _write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,148 @@
+"""``worldsim eval`` end to end: bad input, refusing another evaluation's folder, resuming after a kill,
+and the lerobot-eval ``eval_info.json`` schema."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evaluation.config import EvalConfig
+from evaluation.pipeline import run_evaluation
+from worldsim.config import load_config
+
+from eval_helpers import SMALL_OVERRIDES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config(out, *overrides) -> EvalConfig:
+    return load_config(EvalConfig, overrides=[*SMALL_OVERRIDES, "video_episodes=0", f"out={out}", *overrides])
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["policies=[expret]"], "unknown policy 'expret'"),
+    (["policies=[expert+noise]"], "needs a number"),
+    (["policies=[bc:/no/such/run]"], "does not exist"),
+    (["env=worldsim/Nope-v0"], "unknown env 'worldsim/Nope-v0'"),
+    (["episodes=0"], "episodes=0"),
+    (["num_envs=0"], "num_envs=0"),
+    (["zoo=huge"], "unknown zoo 'huge'"),
+    (["success=sometimes"], "success='sometimes'"),
+    (["world_model=/", "world_model_env=worldsim/NotBuilt-v0"], "'worldsim/NotBuilt-v0' is not registered"),
+    (["world_model=/no/such/checkpoint"], "does not exist"),
+    (["cameras=[nadir]"], "unknown camera 'nadir'"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        run_evaluation(config(tmp_path / "out", *overrides))
+    assert not (tmp_path / "out").exists()      # nothing written before the input was checked
+
+
+def test_a_folder_with_another_evaluation_is_refused(tmp_path):
+    out = tmp_path / "ev"
+    run_evaluation(config(out, "policies=[random]", "episodes=1"))
+    with pytest.raises(ValueError, match=r"image_size: 16 in the folder, 24 now; seed: 0 in the folder, 3 now"):
+        run_evaluation(config(out, "policies=[random]", "episodes=1", "seed=3", "image_size=24"))
+    run_evaluation(config(out, "policies=[random,expert]", "episodes=2"))   # more policies/episodes: resumes
+    assert len(lines(out / "records" / "simulator.jsonl")) == 4
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and holds no evaluation"):
+        run_evaluation(config(tmp_path / "other", "policies=[random]", "episodes=1"))
+
+
+ARGS = ["policies=[random,expert+noise:0.5]", "episodes=10", "num_envs=1"]
+
+
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory):
+    """An evaluation killed after a few episodes (plus a half-written line), then rerun to the end."""
+    out = tmp_path_factory.mktemp("resume") / "ev"
+    cmd = [sys.executable, "-m", "evaluation.cli_entry", "--out", str(out), *SMALL_OVERRIDES, "video_episodes=0", *ARGS]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    jsonl = out / "records" / "simulator.jsonl"
+    deadline = time.time() + 60
+    while len(lines(jsonl)) < 3 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    before = lines(jsonl)
+    with open(jsonl, "ab") as f:
+        f.write(b'{"column": "simulator", "policy": "ran')       # a line cut short by the kill
+    killed_at = time.time()
+    index = run_evaluation(config(out, *ARGS))
+    return out, index, before, lines(jsonl), killed_at
+
+
+def test_resume_keeps_finished_episodes_and_runs_only_the_rest(resumed):
+    out, index, before, after, killed_at = resumed
+    assert 3 <= len(before) < 20, "the kill should land mid-way"
+    keys = [(r["policy"], r["episode"]) for r in after]
+    assert len(keys) == len(set(keys)) == 20                      # every episode exactly once
+    assert after[:len(before)] == before                          # untouched, same finish times
+    assert all(r["finished_at"] > killed_at for r in after[len(before):])
+    assert index.name == "index.html" and index.is_file()
+
+
+def test_resumed_results_equal_an_uninterrupted_run(resumed, tmp_path):
+    _, _, _, after, _ = resumed
+    run_evaluation(config(tmp_path / "ev", *ARGS, "num_envs=3"))
+    fresh = lines(tmp_path / "ev" / "records" / "simulator.jsonl")
+
+    def outcome(records):
+        return {(r["policy"], r["episode"]): (r["seed"], r["return"], r["length"], r["success_any"]) for r in records}
+
+    assert outcome(fresh) == outcome(after)
+
+
+def test_eval_info_has_lerobot_evals_schema(resumed):
+    out, _, _, records, _ = resumed
+    info = json.loads((out / "eval_info.json").read_text())
+    assert set(info) == {"per_task", "per_group", "overall"}
+    assert [t["task_group"] for t in info["per_task"]] == ["random", "expert+noise:0.5"]
+    group_keys = {"avg_sum_reward", "avg_max_reward", "pc_success", "n_episodes", "video_paths"}
+    for task in info["per_task"]:
+        assert set(task) == {"task_group", "task_id", "metrics"} and task["task_id"] == 0
+        m = task["metrics"]
+        assert set(m) == {"sum_rewards", "max_rewards", "successes", "video_paths"}
+        assert len(m["sum_rewards"]) == len(m["max_rewards"]) == len(m["successes"]) == 10
+        mine = sorted((r for r in records if r["policy"] == task["task_group"]), key=lambda r: r["episode"])
+        assert m["sum_rewards"] == pytest.approx([r["return"] for r in mine])
+        group = info["per_group"][task["task_group"]]
+        assert set(group) == group_keys and group["n_episodes"] == 10
+        assert group["pc_success"] == pytest.approx(100 * sum(m["successes"]) / 10)
+        assert group["avg_max_reward"] == pytest.approx(sum(m["max_rewards"]) / 10)
+    assert set(info["overall"]) == group_keys | {"eval_s", "eval_ep_s"}
+    assert info["overall"]["n_episodes"] == 20 and info["overall"]["eval_s"] > 0
+
+
+def test_results_json_is_strict_json(resumed):
+    out = resumed[0]
+    text = (out / "results.json").read_text()
+    results = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert results["per_policy"]["simulator"]["random"]["n"] == 10
+
+
+def test_cli_entry_registers_worldsim_eval(tmp_path, capsys):
+    import argparse
+
+    from evaluation.cli_entry import add_eval_parser
+
+    parser = argparse.ArgumentParser(prog="worldsim")
+    add_eval_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["eval", "--out", str(tmp_path / "ev"), *SMALL_OVERRIDES, "policies=[random]",
+                              "episodes=1", "video_episodes=0"])
+    index = Path(args.func(args))
+    assert index == tmp_path / "ev" / "index.html" and index.is_file()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["eval", "--help"])
+    assert "eval_info.json" in capsys.readouterr().out

@@ -1,0 +1,46 @@
+"""Policy zoos: every registered simulator has one of ten or more valid specs; BC runs add checkpoints."""
+
+import pytest
+
+import envs
+from evaluation.policy_specs import build_policy, check_spec
+from evaluation.zoo import ZOOS, bc_specs, spread, zoo_policies
+
+
+@pytest.mark.parametrize("env_id", sorted(envs.ENVS))
+def test_every_simulator_has_a_default_zoo_of_ten_distinct_valid_specs(env_id):
+    specs = zoo_policies("default", env_id)
+    assert len(specs) >= 10 and len(set(specs)) == len(specs)
+    assert specs[0] == "expert" and "random" in specs
+    for spec in specs:
+        check_spec(spec)
+
+
+def test_zoo_specs_build_policies():
+    space = envs.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=16).action_space
+    for spec in ZOOS["worldsim/TabletopPush-v0"]["default"]:
+        assert build_policy(spec, "worldsim/TabletopPush-v0", space).action_space == space
+
+
+def test_bc_runs_add_every_checkpoint(tmp_path):
+    for step in (2, 4):
+        ckpt = tmp_path / "run" / "checkpoints" / f"step_{step:07d}"
+        ckpt.mkdir(parents=True)
+        (ckpt / "model.safetensors").write_bytes(b"")
+    specs = zoo_policies("quick", "worldsim/TabletopPush-v0", bc=[tmp_path / "run"])
+    assert specs[-2:] == [f"bc:{tmp_path}/run/checkpoints/step_0000002", f"bc:{tmp_path}/run/checkpoints/step_0000004"]
+    assert bc_specs(tmp_path / "run" / "checkpoints" / "step_0000004") == [f"bc:{tmp_path}/run/checkpoints/step_0000004"]
+    assert spread(list(range(8)), 3) == [0, 4, 7] and spread([1, 2], 3) == [1, 2] and spread([1, 2, 3], 1) == [3]
+    for step in (6, 8):
+        ckpt = tmp_path / "run" / "checkpoints" / f"step_{step:07d}"
+        ckpt.mkdir(parents=True)
+    assert [s[-2:] for s in bc_specs(tmp_path / "run", per_run=3)] == ["02", "06", "08"]
+    with pytest.raises(ValueError, match="holds no BC checkpoint"):
+        bc_specs(tmp_path)
+
+
+def test_unknown_zoo_or_env():
+    with pytest.raises(ValueError, match="unknown zoo 'big'.*allowed: default, quick"):
+        zoo_policies("big", "worldsim/TabletopPush-v0")
+    with pytest.raises(ValueError, match="no policy zoo for env 'worldsim/Other-v0'"):
+        zoo_policies("default", "worldsim/Other-v0")
