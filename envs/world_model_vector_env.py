@@ -142,5 +142,5 @@ class WorldModelVectorEnv(VectorEnv):
         return tuple(self._obs["pixels"][self.model.cameras[0]])
 
     def close_extras(self, **kwargs):
-        for source in self.sources:
+        for source in getattr(self, "sources", ()):
             source.close()

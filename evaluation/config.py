@@ -36,7 +36,7 @@ class EvalConfig:
     num_envs: int = 4
     success: str = "any"                    # success at any step ("any") or at the episode's end ("end")
     confidence: float = 0.95                # of the Wilson intervals
-    world_model: str | None = None          # world-model checkpoint: adds the world-model column
+    world_model: str | None = "default"     # world-model folder, "default" (shipped for env) or "none"
     world_model_env: str = "worldsim/WorldModel-v0"
     world_model_kwargs: dict[str, Any] = field(default_factory=dict)
     resampled_sim: bool = False             # adds the simulator on independent seeds: the sampling-noise floor

@@ -41,22 +41,43 @@ class Column:
     paired: bool = True  # same seeds as the simulator: episodes pair up, replays make sense
 
 
+# world models shipped in assets/, used by world_model=default
+DEFAULT_WORLD_MODELS = {"worldsim/TabletopPush-v0": "world_models/tabletop_push"}
+
+
+def resolve_world_model(cfg: EvalConfig) -> str | None:
+    """The world-model checkpoint to evaluate: ``default`` is the one shipped for ``cfg.env``
+    (none for an env without one), ``none`` or empty means the simulator alone."""
+    if cfg.world_model in (None, "", "none"):
+        return None
+    if cfg.world_model == "default":
+        from assets import asset_path
+
+        relative = DEFAULT_WORLD_MODELS.get(cfg.env)
+        return None if relative is None else str(asset_path(relative))
+    if not Path(cfg.world_model).exists():
+        raise ValueError(f"world_model={cfg.world_model!r} does not exist; give a world-model folder, "
+                         "'default' or 'none'")
+    return cfg.world_model
+
+
 def make_columns(cfg: EvalConfig) -> list[Column]:
     from evaluation.vector import check_registered
 
     check_registered(cfg.env)
     kwargs = cfg.env_kwargs_resolved()
     columns = [Column("simulator", "simulator", cfg.env, kwargs)]
-    if cfg.world_model:
-        if not Path(cfg.world_model).exists():
-            raise ValueError(f"world_model={cfg.world_model!r} does not exist")
+    world_model = resolve_world_model(cfg)
+    if world_model:
         try:
             check_registered(cfg.world_model_env)
         except ValueError:
             raise ValueError(f"world_model is set but the world-model env {cfg.world_model_env!r} is not "
                              f"registered; run without world_model for a simulator-only report") from None
         steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
-        wm_kwargs = {"checkpoint": cfg.world_model, **steps, **cfg.world_model_kwargs}
+        # the world model must imitate exactly this simulator: the env refuses another one
+        expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
+        wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
         columns.append(Column("world_model", "world model", cfg.world_model_env, wm_kwargs))
     if cfg.resampled_sim:
         columns.append(Column("simulator_resampled", "simulator, other seeds (not a world model)", cfg.env, kwargs,

@@ -21,7 +21,7 @@ from evaluation.records import RecordStore
 from worldsim.config import load_config
 
 SETTINGS = ["cameras=[top]", "image_size=32", "max_steps=25", "progress=false", "episodes=3", "video_episodes=1",
-            "policies=[expert,expert+noise:1.0,random]", "resampled_sim=true", "num_envs=3"]
+            "policies=[expert,expert+noise:1.0,random]", "resampled_sim=true", "num_envs=3", "world_model=none"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
