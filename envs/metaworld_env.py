@@ -14,6 +14,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.render.gl import mujoco
 from envs.render.mujoco_source import MujocoRenderSource
@@ -59,7 +60,7 @@ def roll_upside_down_cameras(model: mujoco.MjModel, data: mujoco.MjData) -> list
     return turned
 
 
-class MetaWorldEnv(gym.Env):
+class MetaWorldEnv(CameraRendering, gym.Env):
     """
     ## Description
     A Sawyer arm on a table performs one Meta-World v3 task (``push-v3``, ``reach-v3``,
@@ -179,17 +180,6 @@ class MetaWorldEnv(gym.Env):
     @staticmethod
     def _info(mw_info: dict) -> dict:
         return {"is_success": bool(mw_info["success"])}
-
-    def render(self):
-        if self.render_mode is None:
-            return None
-        if self._last_rgb is None:
-            raise RuntimeError("call reset() before render()")
-        return self._last_rgb[self.cameras[0]]
-
-    def capture(self, modalities=("rgb", "depth", "segmentation")):
-        """Every modality of the current state for every camera: ``{camera: CameraFrame}``."""
-        return self.render_source.render(modalities, rgb=self._last_rgb)
 
     def close(self):
         self.render_source.close()

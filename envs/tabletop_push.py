@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from assets import asset_path
+from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.render.gl import mujoco
 from envs.render.mujoco_source import MujocoRenderSource
@@ -19,7 +20,7 @@ CAMERAS = ("top", "front", "side")
 TASK = "push the red block into the green goal region"
 
 
-class TabletopPushEnv(gym.Env):
+class TabletopPushEnv(CameraRendering, gym.Env):
     """
     ## Description
     A blue cylindrical pusher moves in the plane of a textured table; it must push a red block
@@ -143,17 +144,6 @@ class TabletopPushEnv(gym.Env):
     def _info(self) -> dict:
         success = bool(np.linalg.norm(self._block() - self._goal()) < self.goal_radius)
         return {"is_success": success}
-
-    def render(self):
-        if self.render_mode is None:
-            return None
-        if self._last_rgb is None:
-            raise RuntimeError("call reset() before render()")
-        return self._last_rgb[self.cameras[0]]
-
-    def capture(self, modalities=("rgb", "depth", "segmentation")):
-        """Every modality of the current state for every camera: ``{camera: CameraFrame}``."""
-        return self.render_source.render(modalities, rgb=self._last_rgb)
 
     def close(self):
         self.render_source.close()
