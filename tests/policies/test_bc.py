@@ -23,6 +23,7 @@ def bc_run(tmp_path_factory):
     from worldsim.generation.config import GenerateConfig
     from worldsim.generation.pipeline import generate
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("bc")
     data = generate(GenerateConfig(policy="expert,random", episodes=3, out=str(root / "data"), workers=1,
@@ -30,7 +31,8 @@ def bc_run(tmp_path_factory):
                                    camera_params=False))
     run = root / "run"
     train_stage("policy", str(data), str(run), overrides=TRAIN)
-    return run
+    yield run
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
