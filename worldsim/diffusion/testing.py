@@ -6,8 +6,8 @@ need ``torch.distributed`` and ``parallel_state.initialize_model_parallel`` even
     with megatron_world(seed=0):
         model = DiT(DiTConfig(spec="cpu"))
 
-Backend gloo (NCCL where CUDA is available), store a FileStore in a temporary folder, so no port
-is opened. Anything already initialised (e.g. by torchrun) is reused and left alone on exit.
+The groups come from ``worldsim.training.parallel.session`` (gloo on CPU, NCCL with CUDA);
+anything already initialised (e.g. by torchrun) is reused and left alone on exit.
 
 Seeding on CPU: ``model_parallel_cuda_manual_seed`` calls ``torch.cuda.manual_seed`` and the RNG
 tracker's ``add``/``fork`` read and write CUDA generator state, so on a CPU-only machine it is not
@@ -20,13 +20,9 @@ recomputation uses ``torch.utils.checkpoint``. With CUDA the tracker is seeded t
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 from typing import Iterator
 
 import torch
-import torch.distributed as dist
 
 
 def seed_megatron(seed: int) -> None:
@@ -42,25 +38,8 @@ def seed_megatron(seed: int) -> None:
 def megatron_world(seed: int = 0, tensor_parallel: int = 1,
                    pipeline_parallel: int = 1) -> Iterator[None]:
     """torch.distributed (world size 1) + megatron model-parallel groups for the ``with`` body."""
-    from megatron.core import parallel_state
+    from worldsim.training import parallel
 
-    own_dist = not dist.is_initialized()
-    store_dir = tempfile.mkdtemp(prefix="worldsim-dist-") if own_dist else None
-    if own_dist:
-        store = dist.FileStore(os.path.join(store_dir, "store"), 1)
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if torch.cuda.is_available():
-            torch.cuda.set_device(0)
-        dist.init_process_group(backend, store=store, rank=0, world_size=1)
-    own_mp = not parallel_state.model_parallel_is_initialized()
-    if own_mp:
-        parallel_state.initialize_model_parallel(tensor_parallel, pipeline_parallel)
-    seed_megatron(seed)
-    try:
+    with parallel.session(tensor_parallel, pipeline_parallel):
+        seed_megatron(seed)
         yield
-    finally:
-        if own_mp:
-            parallel_state.destroy_model_parallel()
-        if own_dist:
-            dist.destroy_process_group()
-            shutil.rmtree(store_dir, ignore_errors=True)
