@@ -4,7 +4,8 @@
     worldsim generate --source replicator:path/to/isaac_output --out runs/isaac
     worldsim generate --out runs/push image_size=128 workers=2 depth=false
     worldsim train tokenizer|base|policy|judge --data DIR --out DIR [key=value ...]
-    worldsim posttrain action --base CKPT --data DIR --out DIR
+    worldsim posttrain action|camera|multiview|transfer --base CKPT --data DIR --out DIR
+    worldsim augment --model CKPT (--data DIR | --source replicator:DIR) --out DIR
     worldsim eval [--config YAML] [--out DIR] [key=value ...]
 
 Every command prints where its output went and resumes when rerun on the same ``--out``.
@@ -68,9 +69,9 @@ def _train(args) -> str:
 
 
 def _add_posttrain(sub) -> None:
-    p = sub.add_parser("posttrain", help="post-train a base video model (action conditioning)",
+    p = sub.add_parser("posttrain", help="post-train a base video model (action, camera, multiview, transfer)",
                        description="Post-train a base checkpoint; key=value settings as for `worldsim train`.")
-    p.add_argument("recipe", choices=["action"])
+    p.add_argument("recipe", choices=["action", "camera", "multiview", "transfer"])  # stages.RECIPES
     p.add_argument("--base", required=True, help="base model run or checkpoint (worldsim train base)")
     p.add_argument("--data", required=True, help="LeRobotDataset folder")
     p.add_argument("--out", required=True, help="run folder")
@@ -87,12 +88,33 @@ def _posttrain(args) -> str:
                                args.tokenizer))
 
 
+def _add_augment(sub) -> None:
+    p = sub.add_parser("augment", help="re-render a dataset through a transfer model (sim-to-real augmentation)",
+                       description="Compute control maps (depth, segmentation, edges, blur) from a LeRobotDataset "
+                                   "or a Replicator folder, generate new frames with a `worldsim posttrain "
+                                   "transfer` model and write a LeRobotDataset with the original actions and states.")
+    p.add_argument("--model", required=True, help="transfer run or checkpoint (worldsim posttrain transfer)")
+    p.add_argument("--data", help="LeRobotDataset folder to augment")
+    p.add_argument("--source", help="replicator:DIR, a Replicator render folder to augment")
+    p.add_argument("--out", required=True, help="output LeRobotDataset folder")
+    p.add_argument("--config", help="YAML with AugmentConfig values")
+    p.add_argument("overrides", nargs="*", help="key=value settings")
+    p.set_defaults(func=_augment)
+
+
+def _augment(args) -> str:
+    from posttrain.augment import augment_command
+
+    return str(augment_command(args.model, args.data, args.source, args.out, args.config, args.overrides))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="worldsim", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
     _add_train(sub)
     _add_posttrain(sub)
+    _add_augment(sub)
     from evaluation.cli_entry import add_eval_parser
 
     add_eval_parser(sub)

@@ -11,38 +11,38 @@ forms ``trainer.KEY`` and ``task.KEY`` work too.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import field
 from pathlib import Path
 
 from worldsim.config import load_config
 from worldsim.training.trainer import TrainerConfig
 
-STAGES = ("tokenizer", "base", "policy", "judge", "action")
+# stage -> "module:TaskClass"; the config class is the task class's name + "Config"
+TASKS = {
+    "tokenizer": "worldsim.training.tasks.tokenizer_task:TokenizerTask",
+    "base": "worldsim.training.tasks.base_task:BaseTask",
+    "policy": "worldsim.training.tasks.policy_task:PolicyTask",
+    "judge": "worldsim.training.tasks.judge_task:JudgeTask",
+    "action": "worldsim.training.tasks.action_task:ActionTask",
+}
+# post-training recipes (`worldsim posttrain RECIPE --base CKPT`), same convention
+RECIPES = {
+    "action": "worldsim.training.tasks.action_task:ActionTask",
+    "camera": "posttrain.camera_task:CameraTask",
+    "multiview": "posttrain.multiview_task:MultiViewTask",
+    "transfer": "posttrain.transfer_task:TransferTask",
+}
+STAGES = tuple(TASKS)
 TOKENIZER_STAGES = ("base", "judge", "action")  # stages that take --tokenizer
 
 
-def _task_classes(stage: str):
-    if stage == "tokenizer":
-        from worldsim.training.tasks.tokenizer_task import TokenizerTask, TokenizerTaskConfig
-
-        return TokenizerTask, TokenizerTaskConfig
-    if stage == "base":
-        from worldsim.training.tasks.base_task import BaseTask, BaseTaskConfig
-
-        return BaseTask, BaseTaskConfig
-    if stage == "policy":
-        from worldsim.training.tasks.policy_task import PolicyTask, PolicyTaskConfig
-
-        return PolicyTask, PolicyTaskConfig
-    if stage == "judge":
-        from worldsim.training.tasks.judge_task import JudgeTask, JudgeTaskConfig
-
-        return JudgeTask, JudgeTaskConfig
-    if stage == "action":
-        from worldsim.training.tasks.action_task import ActionTask, ActionTaskConfig
-
-        return ActionTask, ActionTaskConfig
-    raise ValueError(f"unknown training stage {stage!r}; allowed: {', '.join(STAGES)}")
+def _task_classes(stage: str, table: dict[str, str] = TASKS):
+    if stage not in table:
+        raise ValueError(f"unknown stage {stage!r}; allowed: {', '.join(table)}")
+    module, _, name = table[stage].partition(":")
+    mod = importlib.import_module(module)
+    return getattr(mod, name), getattr(mod, name + "Config")
 
 
 def route_overrides(overrides) -> list[str]:
@@ -57,8 +57,8 @@ def route_overrides(overrides) -> list[str]:
     return routed
 
 
-def run_config(stage: str, yaml_path=None, overrides=(), **task_values):
-    task_cls, task_cfg_cls = _task_classes(stage)
+def run_config(stage: str, yaml_path=None, overrides=(), table: dict[str, str] = TASKS, **task_values):
+    task_cls, task_cfg_cls = _task_classes(stage, table)
 
     RunConfig = dataclasses.make_dataclass(f"{stage.capitalize()}RunConfig", [
         ("trainer", TrainerConfig, field(default_factory=TrainerConfig)),
@@ -82,12 +82,13 @@ def train_stage(stage: str, data: str, out: str, yaml_path=None, overrides=(), t
     return Trainer(cfg.trainer, task_cls(cfg.task)).fit()
 
 
-def posttrain_stage(stage: str, base: str, data: str, out: str, yaml_path=None, overrides=(),
+def posttrain_stage(recipe: str, base: str, data: str, out: str, yaml_path=None, overrides=(),
                     tokenizer: str | None = None) -> Path:
-    """``worldsim posttrain action --base CKPT --data D --out O``: the action task from a base checkpoint."""
+    """``worldsim posttrain RECIPE --base CKPT --data D --out O``: a recipe's task from a base checkpoint."""
     from worldsim.training.trainer import Trainer
 
-    if stage != "action":
-        raise ValueError(f"unknown post-training stage {stage!r}; allowed: action")
-    task_cls, cfg = run_config(stage, yaml_path, overrides, data=data, out=out, base=base, tokenizer=tokenizer)
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown post-training recipe {recipe!r}; allowed: {', '.join(RECIPES)}")
+    extra = {"tokenizer": tokenizer} if tokenizer else {}
+    task_cls, cfg = run_config(recipe, yaml_path, overrides, table=RECIPES, data=data, out=out, base=base, **extra)
     return Trainer(cfg.trainer, task_cls(cfg.task)).fit()
