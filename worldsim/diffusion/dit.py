@@ -17,6 +17,11 @@ by their own embedding);
 (T_i,)) marks latent frames given clean (video-to-world: the first ``num_cond_frames``, see
 :meth:`DiT.default_cond_mask`). Packed batches go through the same layers with THD
 ``PackedSeqParams`` and per-token RoPE tables, so packed and padded-free unpacked agree.
+Hooks for post-training families (unpacked batches): ``views=V`` folds V views into the frame
+axis (x is (B, C, V*T, H, W), view-major) and restarts the RoPE frame index per view, so all views
+attend jointly; ``attn_input_adds[i]`` (S, B, hidden) is added to block i's self-attention input
+(camera rays); ``block_residuals[i]`` (S, B, hidden) to block i's output (a control branch, which
+can run copies of the blocks on :meth:`DiT.embed`'s tokens).
 Keys follow Cosmos: ``x_embedder``, ``t_embedder.1.linear_1/2``, ``blocks.i.*``, ``final_layer``.
 Megatron needs ``parallel_state`` initialised first (``worldsim.diffusion.testing``).
 """
@@ -168,6 +173,17 @@ class FinalLayer(nn.Module):
         return self.linear(x)
 
 
+@dataclass
+class BlockInputs:
+    """The input of a DiT's blocks: tokens ``h`` (S, B, hidden), ``emb`` (B, hidden) or per frame,
+    RoPE ``freqs`` (S, 1, 1, head_dim) and the token ``grid`` (T', H', W')."""
+
+    h: Tensor
+    emb: Tensor
+    freqs: Tensor
+    grid: tuple[int, int, int]
+
+
 class DiT(nn.Module):
     """Video DiT on megatron layers; see the module docstring for shapes."""
 
@@ -198,28 +214,43 @@ class DiT(nn.Module):
 
     def forward(self, x: Latents, c_noise: Tensor, context: Optional[Tensor] = None,
                 extra_emb: Optional[Tensor] = None, cond_mask=None,
-                packed: Optional[bool] = None) -> Latents:
+                packed: Optional[bool] = None, *, views: int = 1,
+                attn_input_adds: Optional[Sequence[Optional[Tensor]]] = None,
+                block_residuals: Optional[Sequence[Optional[Tensor]]] = None) -> Latents:
         """x (B, C, T, H, W) or a list of (C, T_i, H_i, W_i); c_noise (B,) -> same form as x."""
         is_list = not isinstance(x, Tensor)
-        samples = list(x) if is_list else None
-        batch = len(samples) if is_list else x.shape[0]
-        emb = self.t_embedder(torch.as_tensor(c_noise, device=self._device()).expand(batch))  # (B, C)
-        if extra_emb is not None:
-            emb = self._add_extra_emb(emb, extra_emb, x, is_list or bool(packed))
+        if (is_list or packed) and (views != 1 or attn_input_adds is not None or block_residuals is not None):
+            raise ValueError("views, attn_input_adds and block_residuals work on unpacked batches only")
         if is_list or packed:
-            samples = samples or list(x.unbind(0))
+            samples = list(x) if is_list else list(x.unbind(0))
+            emb = self._embedding(c_noise, len(samples), extra_emb, x, packed=True)
             out = self._forward_packed(samples, emb, context, cond_mask)
             return out if is_list else torch.stack(out)
-        return self._forward_batch(x, emb, context, cond_mask)
+        tokens = self.embed(x, c_noise, extra_emb, cond_mask, views)
+        ctx = None if context is None else self.context_embedder(context).transpose(0, 1)  # (L, B, C)
+        h = self.blocks(tokens.h, tokens.emb, context=ctx, rotary_pos_emb=tokens.freqs,
+                        attn_input_adds=attn_input_adds, block_residuals=block_residuals)
+        out = self.final_layer(h, tokens.emb).transpose(0, 1)  # (B, S, C*p)
+        return unpatchify(out, tokens.grid, self.cfg.patch_size)
 
-    def _forward_batch(self, x, emb, context, cond_mask) -> Tensor:
+    def embed(self, x: Tensor, c_noise: Tensor, extra_emb: Optional[Tensor] = None, cond_mask=None,
+              views: int = 1) -> "BlockInputs":
+        """What the blocks of an unpacked batch see: tokens (S, B, hidden), emb, RoPE angles, grid."""
+        emb = self._embedding(c_noise, x.shape[0], extra_emb, x, packed=False)
         tokens, grid = patchify(self._with_cond_channel(x, cond_mask), self.cfg.patch_size)
         h = self.x_embedder(tokens).transpose(0, 1)  # (S, B, C)
-        freqs = rope3d_freqs(grid, self.head_dim, self.cfg.rope_theta, device=h.device)
-        ctx = None if context is None else self.context_embedder(context).transpose(0, 1)  # (L, B, C)
-        h = self.blocks(h, emb, context=ctx, rotary_pos_emb=freqs)
-        out = self.final_layer(h, emb).transpose(0, 1)  # (B, S, C*p)
-        return unpatchify(out, grid, self.cfg.patch_size)
+        return BlockInputs(h, emb, self.rope(grid, views, h.device), grid)
+
+    def rope(self, grid: tuple[int, int, int], views: int = 1, device=None) -> Tensor:
+        """RoPE angles (S, 1, 1, head_dim) for a token grid whose frame axis holds ``views`` views."""
+        if views < 1 or grid[0] % views:
+            raise ValueError(f"views={views} must be >= 1 and divide the {grid[0]} latent frame patches")
+        per_view = (grid[0] // views, grid[1], grid[2])
+        return rope3d_freqs(per_view, self.head_dim, self.cfg.rope_theta, device=device).repeat(views, 1, 1, 1)
+
+    def _embedding(self, c_noise, batch: int, extra_emb, x, packed: bool) -> Tensor:
+        emb = self.t_embedder(torch.as_tensor(c_noise, device=self._device()).expand(batch))  # (B, C)
+        return emb if extra_emb is None else self._add_extra_emb(emb, extra_emb, x, packed)
 
     def _forward_packed(self, samples, emb, context, cond_masks) -> list[Tensor]:
         cond_masks = [None] * len(samples) if cond_masks is None else list(cond_masks)

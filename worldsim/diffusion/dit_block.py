@@ -12,7 +12,7 @@ Layers are children named "0", "1", ... so that inside a model the keys read ``b
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
@@ -57,13 +57,27 @@ class DiTBlock(MegatronModule):
         rotary_pos_emb: Optional[Tensor] = None,
         packed_seq_params: Optional[PackedSeqParams] = None,
         context_packed_seq_params: Optional[PackedSeqParams] = None,
+        attn_input_adds: Optional[Sequence[Optional[Tensor]]] = None,
+        block_residuals: Optional[Sequence[Optional[Tensor]]] = None,
     ) -> Tensor:
-        """hidden_states (S, B, C) or packed (T, 1, C); emb (B, C) -> same shape as the input."""
+        """hidden_states (S, B, C) or packed (T, 1, C); emb (B, C) -> same shape as the input.
+
+        Optional per-layer hooks, sequences of length <= num_layers whose entries may be None:
+        ``attn_input_adds[i]`` is added inside layer i to its self-attention input (camera
+        conditioning), ``block_residuals[i]`` to layer i's output (a control branch)."""
         x = hidden_states
-        for layer in self.layers:
-            args = (x, emb, context, rotary_pos_emb, packed_seq_params, context_packed_seq_params)
+        for i, layer in enumerate(self.layers):
+            add = _entry(attn_input_adds, i)
+            args = (x, emb, context, rotary_pos_emb, packed_seq_params, context_packed_seq_params, add)
             if self.checkpoint_layers and self.training:
                 x = checkpoint(layer, *args, use_reentrant=False)
             else:
                 x = layer(*args)
+            residual = _entry(block_residuals, i)
+            if residual is not None:
+                x = x + residual
         return x if self.final_layernorm is None else self.final_layernorm(x)
+
+
+def _entry(values: Optional[Sequence[Optional[Tensor]]], i: int) -> Optional[Tensor]:
+    return None if values is None or i >= len(values) else values[i]

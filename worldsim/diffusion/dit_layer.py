@@ -108,14 +108,18 @@ class DiTLayer(TransformerLayer):
         rotary_pos_emb: Optional[Tensor] = None,
         packed_seq_params: Optional[PackedSeqParams] = None,
         context_packed_seq_params: Optional[PackedSeqParams] = None,
+        attn_input_add: Optional[Tensor] = None,
     ) -> Tensor:
         """hidden_states (S, B, C) or packed (T, 1, C); emb (B, C), or per frame (B, F, C) unpacked;
         context (L, B, C) or packed (sum L_i, 1, C) with ``context_packed_seq_params``. Returns the
         same shape as the input. Attention is unmasked (bidirectional); variable lengths go in as
-        packed batches."""
+        packed batches. ``attn_input_add`` (like hidden_states) is added to the modulated,
+        normalised input of self-attention (Cosmos's camera conditioning enters there)."""
         x = hidden_states
         h, gate = self._modulated(self.adaln_modulation_self_attn, self.input_layernorm, x, emb,
                                   packed_seq_params)
+        if attn_input_add is not None:
+            h = h + attn_input_add
         out = self.self_attention(h, attention_mask=None, rotary_pos_emb=rotary_pos_emb,
                                   packed_seq_params=packed_seq_params)
         x = self._gated_residual(x, out, gate)
