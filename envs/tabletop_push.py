@@ -18,6 +18,21 @@ from envs.render.mujoco_source import MujocoRenderSource
 
 CAMERAS = ("top", "front", "side")
 TASK = "push the red block into the green goal region"
+GOAL_RADIUS = 0.05
+
+
+def state_outcome(agent_pos, environment_state) -> tuple[np.ndarray, np.ndarray]:
+    """The task's reward and success from state, batched: agent_pos (N, 2) pusher (x, y),
+    environment_state (N, 4) block (x, y) + goal (x, y) -> reward (N,) float64, success (N,) bool.
+
+    The simulator scores every step with this; a world model applies it to its predicted state."""
+    agent = np.asarray(agent_pos, np.float64).reshape(-1, 2)
+    env = np.asarray(environment_state, np.float64).reshape(-1, 4)
+    d_pb = np.linalg.norm(agent - env[:, :2], axis=1)
+    d_bg = np.linalg.norm(env[:, :2] - env[:, 2:], axis=1)
+    success = d_bg < GOAL_RADIUS
+    dense = 0.2 * (1 - np.tanh(10 * d_pb)) + 0.8 * (1 - np.tanh(10 * d_bg))
+    return np.where(success, 1.0, dense), success
 
 
 class TabletopPushEnv(CameraRendering, gym.Env):
@@ -61,7 +76,7 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     task = TASK
     control_dt = 0.1
-    goal_radius = 0.05
+    goal_radius = GOAL_RADIUS
     max_speed = 0.5
 
     def __init__(self, cameras=("top", "front"), image_size=64, terminate_on_success=True,
@@ -123,15 +138,10 @@ class TabletopPushEnv(CameraRendering, gym.Env):
         a = validate_action(action, self.action_space)
         self.data.ctrl[:] = a * self.max_speed
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
-        obs, info = self._observation(), self._info()
-        reward = 1.0 if info["is_success"] else self._dense_reward()
-        terminated = bool(info["is_success"] and self.terminate_on_success)
-        return obs, reward, terminated, False, info
-
-    def _dense_reward(self) -> float:
-        d_pb = np.linalg.norm(self._pusher() - self._block())
-        d_bg = np.linalg.norm(self._block() - self._goal())
-        return float(0.2 * (1 - np.tanh(10 * d_pb)) + 0.8 * (1 - np.tanh(10 * d_bg)))
+        obs = self._observation()
+        reward, success = state_outcome(obs["agent_pos"], obs["environment_state"])
+        terminated = bool(success[0] and self.terminate_on_success)
+        return obs, float(reward[0]), terminated, False, {"is_success": bool(success[0])}
 
     def _observation(self) -> dict:
         self._last_rgb = self.render_source.render_rgb()
@@ -142,8 +152,7 @@ class TabletopPushEnv(CameraRendering, gym.Env):
         }
 
     def _info(self) -> dict:
-        success = bool(np.linalg.norm(self._block() - self._goal()) < self.goal_radius)
-        return {"is_success": success}
+        return {"is_success": bool(state_outcome(self._pusher(), np.concatenate([self._block(), self._goal()]))[1][0])}
 
     def close(self):
         self.render_source.close()

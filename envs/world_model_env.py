@@ -39,8 +39,10 @@ class WorldModelEnv(gym.Env):
     model was trained on.
 
     ## Rewards
-    The reward judge's estimate of the simulator's reward for the step (in [0, 1] for
-    TabletopPush).
+    ``judge="state"`` (the default for simulators with a rule, evaluation/judges/rules.py): the
+    simulator's own reward and success rule applied to the predicted state after the step (for
+    TabletopPush: block within 5 cm of the goal). ``judge="learned"``: the learned judges' estimates
+    from the frame, state and action of the step.
 
     ## Starting State
     ``reset(seed=s)`` starts from the simulator's initial frames and state for seed ``s``: taken
@@ -54,6 +56,7 @@ class WorldModelEnv(gym.Env):
 
     ## Arguments
     ``checkpoint`` (a world-model folder; None: the default TabletopPush model in ``assets/``),
+    ``judge`` (``"state"`` or ``"learned"``, see Rewards),
     ``predictor`` (one of the checkpoint's predictors, e.g. ``"deterministic"`` or
     ``"diffusion"``), ``sample_steps``/``sampler`` (diffusion only), ``reencode`` (decode and
     re-encode each frame instead of carrying latents), ``reset_source`` (``"sim"`` or
@@ -68,12 +71,12 @@ class WorldModelEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
-                 reset_source="sim", dataset=None, env_id=None, cameras=None, image_size=None,
+                 judge=None, reset_source="sim", dataset=None, env_id=None, cameras=None, image_size=None,
                  render_mode: str | None = "rgb_array"):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
         self.model = load_for_env(checkpoint, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
-                                  reencode=reencode, env_id=env_id, cameras=cameras, image_size=image_size)
+                                  reencode=reencode, judge=judge, env_id=env_id, cameras=cameras, image_size=image_size)
         self.observation_space, self.action_space = spaces(self.model)
         self.metadata = {**self.metadata, "render_fps": self.model.sim["render_fps"]}
         self.render_mode = render_mode

@@ -30,12 +30,12 @@ class WorldModelVectorEnv(VectorEnv):
     """See the module docstring; arguments as ``WorldModelEnv`` plus ``num_envs``, ``max_episode_steps``."""
 
     def __init__(self, checkpoint=None, num_envs: int = 1, max_episode_steps: int | None = None, *,
-                 predictor=None, sample_steps=None, sampler=None, reencode=False, reset_source="sim",
+                 predictor=None, sample_steps=None, sampler=None, reencode=False, judge=None, reset_source="sim",
                  dataset=None, env_id=None, cameras=None, image_size=None, render_mode: str | None = "rgb_array"):
         if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} must be a positive int")
         self.model = load_for_env(checkpoint, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
-                                  reencode=reencode, env_id=env_id, cameras=cameras, image_size=image_size)
+                                  reencode=reencode, judge=judge, env_id=env_id, cameras=cameras, image_size=image_size)
         self.num_envs = int(num_envs)
         self.single_observation_space, self.single_action_space = spaces(self.model)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

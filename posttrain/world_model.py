@@ -5,7 +5,7 @@
     state, frames, extras = wm.step(state, actions)        # actions (N, A) float32
     frames["top"]                                          # uint8 (N, H, W, 3)
     extras["agent_pos"], extras["environment_state"]       # (N, D), (N, E) from the state head
-    extras["reward"], extras["success"]                    # (N,) float32, bool from the judges
+    extras["reward"], extras["success"]                    # (N,) float32, bool from the judge
     state = state.replace([1], wm.start(...))              # restart env 1 only
 
 ``context_frames`` is ``{camera: uint8 (N, T, H, W, 3)}`` (T >= 1 frames of history, the last
@@ -13,7 +13,10 @@ is the current one), ``context_actions`` (N, T-1, A) the actions between them (o
 ``context_state`` ``{"agent_pos": (N, D), "environment_state": (N, E)}`` at the current frame.
 A step predicts latent frame t+1 from the last ``context_frames`` latents and action t (one
 forward of a deterministic predictor, or a few Euler/Heun steps of the action DiT), decodes it
-per camera, reads the state head on it, and asks the judges about step t. Latents are carried
+per camera, reads the state head on it, and judges the step: ``judge="state"`` (the default where
+the simulator has a rule, evaluation/judges/rules.py) applies the task's success and reward rule to
+the predicted state after the step; ``judge="learned"`` asks the learned judges about frame t,
+state t and action t. Latents are carried
 between steps; decoded pixels are re-encoded only with ``reencode=True``. Env i's sampling noise
 comes from its own generator, seeded in ``start``, so a batch gives each env what it gets alone.
 """
@@ -73,10 +76,14 @@ def to_uint8(frames: torch.Tensor) -> np.ndarray:
 
 class WorldModel:
     def __init__(self, config: dict, tokenizer, dynamics: ActionWorldModel, predict: PredictConfig, judges,
-                 reencode: bool = False):
+                 reencode: bool = False, judge: Optional[str] = None):
+        from evaluation.judges.rules import resolve_judge, state_rule
+
         self.config, self.tokenizer, self.dynamics, self.predict_cfg = config, tokenizer, dynamics, predict
         self.judges, self.reencode = judges, reencode
         self.sim = config["sim"]
+        self.judge = resolve_judge(judge, self.sim["env_id"])
+        self.rule = state_rule(self.sim["env_id"]) if self.judge == "state" else None
         self.cameras = list(self.sim["cameras"])
         self.scale = float(config["latent_scale"])
         self.context_frames = int(config["context_frames"])
@@ -87,8 +94,9 @@ class WorldModel:
 
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
-             sampler: Optional[str] = None, reencode: bool = False) -> "WorldModel":
-        """Load a world-model folder; ``predictor`` picks one of its predictors (default: the folder's)."""
+             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "WorldModel":
+        """Load a world-model folder; ``predictor`` picks one of its predictors (default: the folder's),
+        ``judge`` "state" or "learned" (default: "state" where the simulator has a rule)."""
         from evaluation.judges.model import JudgeConfig, Judges
         from posttrain.codec import codec_from_config
 
@@ -103,7 +111,7 @@ class WorldModel:
         predict = structured(PredictConfig, piece["predict"])
         overrides = {k: v for k, v in (("steps", sample_steps), ("sampler", sampler)) if v is not None}
         predict = dataclasses.replace(predict, **overrides)
-        return cls(config, tokenizer, dynamics, predict, judges, reencode)
+        return cls(config, tokenizer, dynamics, predict, judges, reencode, judge)
 
     # -------------------------------------------------------- the contract
 
@@ -129,10 +137,10 @@ class WorldModel:
     def step(self, state: WorldModelState, actions) -> tuple[WorldModelState, dict, dict]:
         """Advance every env by one action: (new state, {camera: uint8 (N, H, W, 3)}, extras)."""
         action = self._check_actions(actions, state.num_envs)  # (N, A)
-        current = state.latents[:, :, -1]
-        logit, reward = self.judges(current, torch.cat([state.agent_pos, state.environment_state], -1), action)
+        learned = None if self.rule else self._learned_judges(state, action)
         nxt = predict_next(self.dynamics.dynamics, state.latents, action, self.predict_cfg, state.generators)
         agent, env = self.dynamics.state_head(nxt)
+        reward, success = self.rule(agent.numpy(), env.numpy()) if self.rule else learned
         frames = self.decode(nxt)
         if self.reencode:
             nxt = encode_views(self.tokenizer, [frames[c] for c in self.cameras]) / self.scale
@@ -140,8 +148,14 @@ class WorldModel:
         new = dataclasses.replace(state, latents=latents, agent_pos=agent, environment_state=env,
                                   steps=state.steps + 1)
         extras = {"agent_pos": agent.numpy().astype(np.float32), "environment_state": env.numpy().astype(np.float32),
-                  "reward": reward.numpy().astype(np.float32), "success": self.judges.success(logit).numpy()}
+                  "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
         return new, frames, extras
+
+    def _learned_judges(self, state: WorldModelState, action: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The learned judges on frame t, state t and action t: (reward (N,), success (N,))."""
+        logit, reward = self.judges(state.latents[:, :, -1], torch.cat([state.agent_pos, state.environment_state], -1),
+                                    action)
+        return reward.numpy(), self.judges.success(logit).numpy()
 
     def decode(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
         """(N, C, h, V*w) model latents -> {camera: uint8 (N, H, W, 3)}."""

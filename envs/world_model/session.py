@@ -32,11 +32,12 @@ def default_checkpoint() -> Path:
 
 
 def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
-                 env_id=None, cameras=None, image_size=None):
+                 judge=None, env_id=None, cameras=None, image_size=None):
     from posttrain.world_model import WorldModel
 
     path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
-    wm = WorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler, reencode=reencode)
+    wm = WorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler, reencode=reencode,
+                         judge=judge)
     check_expected(wm.sim, path, env_id, cameras, image_size)
     return wm
 

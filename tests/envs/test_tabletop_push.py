@@ -36,16 +36,22 @@ def test_success_reward_and_termination(env):
     assert info["is_success"] and reward == 1.0 and terminated and not truncated
 
 
+def dense_reward(env) -> float:
+    from envs.tabletop_push import state_outcome
+
+    return float(state_outcome(env._pusher(), np.concatenate([env._block(), env._goal()]))[0][0])
+
+
 def test_dense_reward_is_in_unit_interval_and_grows_towards_goal(env):
     env.reset(seed=3)
-    r_far = env._dense_reward()
+    r_far = dense_reward(env)
     assert 0.0 <= r_far < 1.0
     env.data.qpos[env._qadr["block_x"]] += 0.5 * (env._goal()[0] - env._block()[0])
     env.data.qpos[env._qadr["block_y"]] += 0.5 * (env._goal()[1] - env._block()[1])
     import mujoco
 
     mujoco.mj_forward(env.model, env.data)
-    assert env._dense_reward() > r_far
+    assert dense_reward(env) > r_far
 
 
 def _project(frame, point):
@@ -101,3 +107,15 @@ def test_bad_actions_are_rejected(env, action, message):
 def test_bad_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TabletopPushEnv(**kwargs)
+
+
+def test_state_outcome_by_hand():
+    """Pusher at the block, block 3 cm from the goal: success, reward 1; block 10 cm away:
+    0.2 * (1 - tanh(0)) + 0.8 * (1 - tanh(1)) = 0.2 + 0.8 * 0.23841 = 0.39073."""
+    from envs.tabletop_push import state_outcome
+
+    agent = np.array([[0.0, 0.0], [0.1, 0.0]])
+    env_state = np.array([[0.0, 0.0, 0.03, 0.0], [0.1, 0.0, 0.1, 0.1]])
+    reward, success = state_outcome(agent, env_state)
+    assert success.tolist() == [True, False]
+    assert reward[0] == 1.0 and abs(reward[1] - 0.39073) < 1e-4

@@ -186,3 +186,31 @@ def test_bad_input_gets_clear_errors(push_model, tmp_path):
         gym.make(WM_ID, checkpoint=str(tmp_path))
     with pytest.raises(ValueError, match="reset_source="):
         gym.make(WM_ID, checkpoint=push_model, reset_source="camera")
+
+
+@pytest.mark.parametrize("judge", ["state", "learned"])
+def test_step_is_judged_by_the_chosen_judge(push_model, judge):
+    """judge="state": reward and success are TabletopPush's own rule on the observation's
+    (predicted) state; judge="learned": the learned judges' sigmoid reward, in (0, 1)."""
+    from envs.tabletop_push import state_outcome
+
+    env = gym.make(WM_ID, checkpoint=push_model, judge=judge).unwrapped
+    assert env.model.judge == judge
+    env.reset(seed=2)
+    obs, reward, _, _, info = env.step(np.array([0.5, -0.5], np.float32))
+    rule_reward, rule_success = state_outcome(obs["agent_pos"], obs["environment_state"])
+    if judge == "state":
+        assert reward == pytest.approx(float(rule_reward[0]), abs=1e-6) and info["is_success"] == bool(rule_success[0])
+    else:
+        assert 0.0 < reward < 1.0
+
+
+def test_unknown_judges_are_refused(push_model):
+    from evaluation.judges.rules import resolve_judge
+
+    assert resolve_judge(None, "worldsim/TabletopPush-v0") == "state"
+    assert resolve_judge(None, "worldsim/MetaWorld-v0") == "learned"
+    with pytest.raises(ValueError, match="judge='magic'; allowed: state, learned"):
+        gym.make(WM_ID, checkpoint=push_model, judge="magic")
+    with pytest.raises(ValueError, match="needs a success rule for worldsim/MetaWorld-v0"):
+        resolve_judge("state", "worldsim/MetaWorld-v0")
