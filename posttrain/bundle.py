@@ -4,6 +4,7 @@
                        predictors={"deterministic": "runs/det", "diffusion": "runs/action"},
                        judges="runs/judge", data="runs/push_train")
     bundle = read_bundle("runs/wm")      # config dict + tensors, validated
+    add_predictor("runs/wm", "diffusion", "runs/action2", out="runs/wm2")   # one more predictor
 
 Layout (DESIGN "Checkpoints"): ``model.safetensors`` with keys ``tokenizer.*``,
 ``predictors.<name>.dynamics.*``, ``predictors.<name>.state_head.*``, ``judges.*``;
@@ -143,6 +144,39 @@ def export_world_model(out: str, tokenizer: str, predictors: dict[str, str], jud
         "default_predictor": default_predictor or next(iter(predictors)), "judges": to_dict(judge_cfg.model),
         "provenance": {"data": str(data), "tokenizer": str(tokenizer), "judges": str(judges), **(provenance or {})},
     }
+    return write_bundle(out, config, tensors, metrics)
+
+
+def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = False, ema: bool = False) -> Path:
+    """A copy of world-model folder ``bundle`` at ``out`` with predictor ``name`` from action run ``run``.
+
+    The run must read the same codec, cameras, latent scale and context length as the bundle."""
+    import torch
+
+    from posttrain.codec import load_codec
+    from worldsim.training.tasks.action_task import predict_config
+
+    config, tensors, meta = read_bundle(bundle)
+    if name in config["predictors"]:
+        raise ValueError(f"{bundle} already has a predictor {name!r}; pick another name")
+    model, cfg = load_action_run(run, ema)
+    codec = load_codec(cfg.tokenizer)
+    same = to_dict(codec.cfg) == config["tokenizer"] and all(
+        torch.equal(v, tensors.get(f"tokenizer.{k}", torch.empty(0))) for k, v in ckpt.tensor_state(codec).items())
+    if not same:
+        raise ValueError(f"{run} was trained on codec {cfg.tokenizer} ({to_dict(codec.cfg)}), not on the codec "
+                         f"stored in {bundle} ({config['tokenizer']})")
+    for key, have in (("cameras", config["sim"]["cameras"]), ("latent_scale", config["latent_scale"]),
+                      ("context_frames", config["context_frames"])):
+        if getattr(cfg, key) != have:
+            raise ValueError(f"{run} has {key}={getattr(cfg, key)!r}, {bundle} has {have!r}: they must agree")
+    tensors = {**tensors, **{f"predictors.{name}.{k}": v for k, v in ckpt.tensor_state(model).items()}}
+    net = to_dict(cfg.conv) if cfg.network == "conv" else {"dit": to_dict(cfg.model), "action_dim": cfg.action_dim}
+    config["predictors"][name] = {"network": cfg.network, "net": net, "predict": to_dict(predict_config(cfg)),
+                                  "state_head": to_dict(cfg.state_head), "source": str(run)}
+    if default:
+        config["default_predictor"] = name
+    metrics = {**meta.get("metrics", {}), name: ckpt.read_meta(run).get("metrics", {})}
     return write_bundle(out, config, tensors, metrics)
 
 

@@ -86,3 +86,27 @@ def test_train_and_posttrain_stages_route_to_these_tasks(artifacts, tmp_path):
                              overrides=[*common, "predictor=deterministic", "network=conv", "conv.channels=8",
                                         "eval_windows=2", "eval_horizon=1"])
     assert "action_world_model" in (action / "meta.json").read_text()
+
+
+def test_add_predictor_extends_a_world_model_and_refuses_mismatches(artifacts, tmp_path):
+    from envs.world_model_env import WorldModelEnv
+    from posttrain.bundle import add_predictor, export_world_model
+    from worldsim.training.stages import posttrain_stage, train_stage
+
+    common = ["steps=1", "batch_size=4", "held_out=0.25", "progress=false"]
+    conv = [*common, "predictor=deterministic", "network=conv", "conv.channels=8", "eval_windows=2", "eval_horizon=1"]
+    runs = {name: str(posttrain_stage("action", "", artifacts["data"], str(tmp_path / name), tokenizer=tok,
+                                      overrides=[*conv, f"seed={i}"]))
+            for i, (name, tok) in enumerate([("a", artifacts["tokenizer"]), ("b", artifacts["tokenizer"]),
+                                             ("pixels", "pixels:8")])}
+    judge = train_stage("judge", artifacts["data"], str(tmp_path / "judge"), overrides=common,
+                        tokenizer=artifacts["tokenizer"])
+    wm = export_world_model(str(tmp_path / "wm"), artifacts["tokenizer"], {"a": runs["a"]}, str(judge), artifacts["data"])
+    both = add_predictor(str(wm), "b", runs["b"], out=str(tmp_path / "wm2"), default=True)
+    env = WorldModelEnv(both, reset_source="dataset")
+    assert env.model.predict_cfg.kind == "deterministic" and sorted(env.model.config["predictors"]) == ["a", "b"]
+    assert env.model.config["default_predictor"] == "b"
+    with pytest.raises(ValueError, match="already has a predictor 'a'"):
+        add_predictor(str(wm), "a", runs["b"], out=str(tmp_path / "wm3"))
+    with pytest.raises(ValueError, match="trained on codec pixels:8"):
+        add_predictor(str(wm), "p", runs["pixels"], out=str(tmp_path / "wm4"))
