@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/bench_simulators.py [--steps 300] [--episodes 8] [--json out.json]
 
-Reports (1) env steps per second of TabletopPush (and Meta-World push-v3) with rendering at 64,
-128 and 256 pixels for two cameras, against stepping with no rendering at all, and (2) the
-episodes per second of ``worldsim generate`` with 1 and 2 worker processes.
+Reports (1) env steps per second of TabletopPush (two cameras), Meta-World push-v3 and
+DrivingMultiView (six cameras) with rendering at 64, 128 and 256 pixels, against stepping with
+no rendering at all, and (2) the episodes per second of ``worldsim generate`` with 1 and 2
+worker processes.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def main() -> None:
     ap.add_argument("--json", help="write the results here too")
     args = ap.parse_args()
     results = {"machine": platform.processor() or platform.machine(), "steps": {}, "generation": {}}
-    sims = {"TabletopPush": ("worldsim/TabletopPush-v0", {}), "MetaWorld push-v3": ("worldsim/MetaWorld-v0", {"task": "push-v3"})}
+    sims = {"TabletopPush": ("worldsim/TabletopPush-v0", {}), "MetaWorld push-v3": ("worldsim/MetaWorld-v0", {"task": "push-v3"}),
+            "DrivingMultiView (6 cameras)": ("worldsim/DrivingMultiView-v0", {})}
     for name, (env_id, kw) in sims.items():
         base = steps_per_second(env_id, {**kw, "image_size": 64}, args.steps, render=False)
         row = {"no_render": base}

@@ -10,12 +10,17 @@ import gymnasium as gym
 ENVS = {
     "worldsim/TabletopPush-v0": dict(entry_point="envs.tabletop_push:TabletopPushEnv", max_episode_steps=100),
     "worldsim/MetaWorld-v0": dict(entry_point="envs.metaworld_env:MetaWorldEnv", max_episode_steps=150),
+    "worldsim/DrivingMultiView-v0": dict(entry_point="envs.driving:DrivingMultiViewEnv", max_episode_steps=150),
 }
 # learned world models: not simulators, so the simulator test suite does not run over them
 WORLD_MODELS = {
     "worldsim/WorldModel-v0": dict(entry_point="envs.world_model_env:WorldModelEnv",
                                    vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv",
                                    max_episode_steps=100),
+    "worldsim/DrivingWorldModel-v0": dict(entry_point="envs.multiview_world_env:MultiViewWorldModelEnv", max_episode_steps=150),
+    "worldsim/CameraWorld-v0": dict(entry_point="envs.camera_world_env:CameraWorldEnv", max_episode_steps=50),
+    # the simulator with a world model's state head and judge in place of its true state and success
+    "worldsim/PerceivedSim-v0": dict(entry_point="envs.world_model.perceived:PerceivedSimEnv", max_episode_steps=100),
 }
 
 
@@ -31,6 +36,6 @@ def check_env_id(env_id: str) -> str:
     return env_id
 
 
-def make(env_id: str, **kwargs) -> gym.Env:
+def make(env_id: str, /, **kwargs) -> gym.Env:
     """``gym.make`` for worldsim ids, with a one-line error for an unknown id."""
     return gym.make(check_env_id(env_id), **kwargs)

@@ -82,7 +82,7 @@ def fidelity_for(column, items: dict, num_envs: int) -> dict:
 def make_videos(cfg, columns, specs, store, records, out: Path, fps: int) -> list[dict]:
     from evaluation.video import png, side_by_side, stack_cameras, upscale, write_mp4
 
-    paired = [c for c in columns if c.paired]
+    paired = [c for i, c in enumerate(columns) if c.paired and (i == 0 or c.own_frames)]
     videos = []
     for spec in specs:
         for k in range(min(cfg.video_episodes, cfg.episodes)):
@@ -113,6 +113,10 @@ def notes(columns) -> list[str]:
     if "world_model" not in names:
         out.append("No world-model column: this report holds the simulator (ground truth) only. Agreement, "
                    "fidelity and side-by-side videos fill in when the evaluation runs with world_model=CKPT.")
+    if "simulator_perceived" in names:
+        out.append("'simulator, world model's perception' is the simulator with the world model's state head "
+                   "reading its frames for the policies and the world model's judge scoring success: its gap to "
+                   "the simulator is perception error alone; the world-model column adds dynamics error.")
     if "simulator_resampled" in names:
         out.append("'simulator, other seeds' is the same simulator reset with other seeds: it is NOT a world model. "
                    "Its agreement with the simulator is what sampling noise alone allows with this many episodes.")
@@ -138,7 +142,7 @@ def build_report(cfg, columns, specs: list[str], store: RecordStore, described: 
     for c in columns[1:]:
         agreement[c.name] = {**column_agreement(table[ref], table[c.name]), "paired_outcome_agreement":
                              paired_outcome_agreement(records[ref], records[c.name], cfg.success) if c.paired else None}
-        if c.paired:
+        if c.paired and c.own_frames:
             fidelity[c.name] = fidelity_for(c, items, cfg.num_envs)
     videos = make_videos(cfg, columns, specs, store, records, out, described["fps"])
     results = {

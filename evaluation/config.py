@@ -16,7 +16,7 @@ from typing import Any
 SUCCESS_MODES = ("any", "end")
 # fields that may differ between an evaluation folder and a rerun that resumes it
 RESUMABLE = ("out", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run", "video_episodes", "success",
-             "confidence", "progress", "resampled_sim")
+             "confidence", "progress", "resampled_sim", "perception")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class EvalConfig:
     world_model: str | None = "default"     # world-model folder, "default" (shipped for env) or "none"
     world_model_env: str = "worldsim/WorldModel-v0"
     world_model_kwargs: dict[str, Any] = field(default_factory=dict)
+    perception: bool = True                 # with a world model: the simulator read through its state head and judge
     resampled_sim: bool = False             # adds the simulator on independent seeds: the sampling-noise floor
     video_episodes: int = 1                 # episodes 0..k-1 of each policy keep their frames (videos, fidelity)
     out: str = "runs/eval"

@@ -5,7 +5,9 @@
     index = run_evaluation(EvalConfig(policies=["expert", "random"], episodes=20, out="runs/eval"))
 
 Columns: ``simulator`` (ground truth) always; ``world_model`` when ``world_model`` names a
-checkpoint (needs ``worldsim/WorldModel-v0``); ``simulator_resampled`` (the simulator on other
+checkpoint (needs ``worldsim/WorldModel-v0``); with it, unless ``perception=false``,
+``simulator_perceived`` (the simulator with the world model's state head and judge in place of the
+true state and success: perception error alone); ``simulator_resampled`` (the simulator on other
 seeds: how far sampling noise alone moves the numbers) when ``resampled_sim=true``. Episode k
 of every policy is reset with ``seed + k`` in the simulator and the world model alike.
 
@@ -29,6 +31,7 @@ from evaluation.records import RecordStore
 from evaluation.runner import Job, run_jobs
 
 RESAMPLED_OFFSET = 1_000_000
+PERCEIVED_ENV = "worldsim/PerceivedSim-v0"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Column:
     env_kwargs: dict = field(hash=False)
     seed_offset: int = 0
     paired: bool = True  # same seeds as the simulator: episodes pair up, replays make sense
+    own_frames: bool = True  # renders frames of its own (else the simulator's: no fidelity, no video panel)
 
 
 # world models shipped in assets/, used by world_model=default
@@ -79,9 +83,13 @@ def make_columns(cfg: EvalConfig) -> list[Column]:
         expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
         wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
         columns.append(Column("world_model", "world model", cfg.world_model_env, wm_kwargs))
+        if cfg.perception:
+            judge = {k: v for k, v in cfg.world_model_kwargs.items() if k == "judge"}
+            columns.append(Column("simulator_perceived", "simulator, world model's perception", PERCEIVED_ENV,
+                                  {"checkpoint": world_model, **expected, **steps, **judge}, own_frames=False))
     if cfg.resampled_sim:
         columns.append(Column("simulator_resampled", "simulator, other seeds (not a world model)", cfg.env, kwargs,
-                              RESAMPLED_OFFSET, paired=False))
+                              RESAMPLED_OFFSET, paired=False, own_frames=False))
     return columns
 
 

@@ -36,6 +36,21 @@ ZOOS: dict[str, dict[str, list[str]]] = {
                     "random"],
         "quick": ["expert", "expert+noise:0.5", "expert+eps:0.6", "random"],
     },
+    # success rates measured on 20 seeds each (5000-5019 / 1000-1019)
+    "worldsim/DrivingMultiView-v0": {
+        "default": ["expert",               # 1.00
+                    "expert+noise:0.45",    # 0.95
+                    "expert+eps:0.3",       # 0.85
+                    "expert+stuck:0.5",     # 0.85
+                    "expert+delay:4",       # 0.70
+                    "expert+bias:0.3",      # 0.65
+                    "expert+noise:0.6",     # 0.45
+                    "expert+noise:0.8",     # 0.25
+                    "expert+eps:0.65",      # 0.20
+                    "expert+eps:0.8",       # 0.00
+                    "random"],              # 0.00
+        "quick": ["expert", "expert+delay:4", "expert+noise:0.6", "expert+eps:0.65", "random"],
+    },
 }
 
 

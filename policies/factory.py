@@ -15,6 +15,7 @@ from policies.wrappers import WRAPPERS
 EXPERTS = {
     "worldsim/TabletopPush-v0": "policies.tabletop_expert:TabletopPushExpert",
     "worldsim/MetaWorld-v0": "policies.metaworld_expert:MetaWorldExpert",
+    "worldsim/DrivingMultiView-v0": "policies.driving_expert:DrivingExpert",
 }
 
 

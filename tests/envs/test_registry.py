@@ -7,7 +7,7 @@ from gymnasium.utils.env_checker import check_env
 
 import envs
 
-CASES = [("worldsim/TabletopPush-v0", {})] + [
+CASES = [("worldsim/TabletopPush-v0", {}), ("worldsim/DrivingMultiView-v0", {})] + [
     ("worldsim/MetaWorld-v0", {"task": t}) for t in ("push-v3", "reach-v3", "drawer-open-v3", "button-press-v3")
 ]
 SMALL = {"image_size": 32}

@@ -214,3 +214,31 @@ def test_unknown_judges_are_refused(push_model):
         gym.make(WM_ID, checkpoint=push_model, judge="magic")
     with pytest.raises(ValueError, match="needs a success rule for worldsim/MetaWorld-v0"):
         resolve_judge("state", "worldsim/MetaWorld-v0")
+
+
+def test_perceived_simulator_shows_the_simulators_frames_with_the_models_state(push_model):
+    """PerceivedSim-v0: pixels are the simulator's own under the same actions; the low-dim keys are
+    the state head's reading of them (not the true state), scored by the state rule."""
+    from envs.tabletop_push import state_outcome
+
+    register_perceived()
+    env = gym.make("worldsim/PerceivedSim-v0", checkpoint=push_model)
+    sim = sim_env(*SIMS[0])
+    obs, _ = env.reset(seed=4)
+    sim_obs, _ = sim.reset(seed=4)
+    assert env.observation_space == sim.observation_space and env.action_space == sim.action_space
+    np.testing.assert_array_equal(obs["agent_pos"], sim_obs["agent_pos"])   # the start is the simulator's
+    action = np.array([0.7, 0.2], np.float32)
+    obs, reward, _, _, info = env.step(action)
+    sim_obs, *_ = sim.step(action)
+    np.testing.assert_array_equal(obs["pixels"]["top"], sim_obs["pixels"]["top"])
+    assert not np.allclose(obs["environment_state"], sim_obs["environment_state"], atol=1e-3)
+    rule_reward, rule_success = state_outcome(obs["agent_pos"], obs["environment_state"])
+    assert reward == pytest.approx(float(rule_reward[0])) and info["is_success"] == bool(rule_success[0])
+    check_env(gym.make("worldsim/PerceivedSim-v0", checkpoint=push_model).unwrapped, skip_render_check=True)
+
+
+def register_perceived():
+    if "worldsim/PerceivedSim-v0" not in gym.registry:
+        gym.register("worldsim/PerceivedSim-v0", entry_point="envs.world_model.perceived:PerceivedSimEnv",
+                     max_episode_steps=100)

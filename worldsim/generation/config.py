@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -13,7 +13,7 @@ class GenerateConfig:
     out: str = "runs/dataset"
     seed: int = 0                         # episode i is reset with seed + i
     workers: int = 2                      # worker processes (each runs its own simulator)
-    cameras: list[str] = field(default_factory=lambda: ["top", "front"])
+    cameras: list[str] | None = None      # None: the env's own default cameras
     image_size: int = 64
     task: str | None = None               # Meta-World task, e.g. push-v3
     max_steps: int | None = None          # None: the env's registered max_episode_steps
@@ -23,7 +23,9 @@ class GenerateConfig:
     video_crf: int = 18                   # video quality (lower is better)
 
     def env_kwargs(self) -> dict:
-        kwargs = {"cameras": tuple(self.cameras), "image_size": self.image_size}
+        kwargs = {"image_size": self.image_size}
+        if self.cameras is not None:
+            kwargs["cameras"] = tuple(self.cameras)
         if self.task is not None:
             kwargs["task"] = self.task
         if self.max_steps is not None:
