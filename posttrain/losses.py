@@ -2,6 +2,7 @@
 
     loss = diffusion_loss(action_dit, context, action, target, EDMConfig())     # EDM, Cosmos style
     loss = regression_loss(net, context, action, target, network="conv")       # deterministic
+    dyn, state = rollout_loss(net, head, context, actions, targets, next_states, "conv")   # H steps
 
 Shapes: context (B, C, K, h, w) clean latents of frames t-K+1..t, action (B, A) of step t,
 target (B, C, h, w) the latent of frame t+1.
@@ -40,3 +41,20 @@ def regress_next(net, context: Tensor, action: Tensor, network: str) -> Tensor:
 
 def regression_loss(net, context: Tensor, action: Tensor, target: Tensor, network: str) -> Tensor:
     return F.mse_loss(regress_next(net, context, action, network), target)
+
+
+def rollout_loss(net, state_head, context: Tensor, actions: Tensor, targets: Tensor, next_states: Tensor,
+                 network: str) -> tuple[Tensor, Tensor]:
+    """An H-step open-loop rollout that feeds its own predictions back, as the env does.
+
+    actions (B, H, A), targets (B, H, C, h, w), next_states (B, H, D + E). Returns the mean
+    next-latent MSE over the steps and the state head's mean loss on the *predicted* latents, so
+    both learn what they meet in a rollout: their own drifted frames, not only the real ones."""
+    horizon = actions.shape[1]
+    dynamics, state = context.new_zeros(()), context.new_zeros(())
+    for h in range(horizon):
+        pred = regress_next(net, context, actions[:, h], network)
+        dynamics = dynamics + F.mse_loss(pred, targets[:, h])
+        state = state + state_head.loss(pred, next_states[:, h])
+        context = torch.cat([context[:, :, 1:], pred[:, :, None]], dim=2)
+    return dynamics / horizon, state / horizon

@@ -9,8 +9,10 @@
     batch["state"]        # (B, D + E) agent_pos ++ environment_state at frame t
     batch["reward"], batch["success"]      # (B,) labels of step t (next.reward / next.success)
     batch["target"], batch["next_state"]   # (B, C, h, w), (B, D + E) at frame t+1 ("dynamics" only)
+    windows = LatentWindows(cache, train_eps, 1, "dynamics", horizon=4)   # multi-step rollouts:
+    batch["actions"], batch["targets"], batch["next_states"]   # (B, H, A), (B, H, C, h, w), (B, H, D + E)
 
-``kind="dynamics"`` visits every step whose next frame is stored (t <= len - 2); ``kind="judge"``
+``kind="dynamics"`` visits every step whose next ``horizon`` frames are stored (t <= len - 1 - horizon); ``kind="judge"``
 every step (t <= len - 1: the final, often successful, step has labels but no stored next frame).
 Latents are raw tokenizer output; tasks scale them.
 """
@@ -26,13 +28,15 @@ KINDS = ("dynamics", "judge")
 
 
 class LatentWindows:
-    def __init__(self, cache: LatentDataset, episodes: list[int], context_frames: int, kind: str):
+    def __init__(self, cache: LatentDataset, episodes: list[int], context_frames: int, kind: str, horizon: int = 1):
         if kind not in KINDS:
             raise ValueError(f"kind={kind!r}; allowed: {', '.join(KINDS)}")
         if context_frames < 1:
             raise ValueError(f"context_frames={context_frames} must be >= 1")
-        self.cache, self.context_frames, self.kind = cache, context_frames, kind
-        last = 2 if kind == "dynamics" else 1
+        if horizon < 1 or (kind == "judge" and horizon != 1):
+            raise ValueError(f"horizon={horizon} must be >= 1 (and 1 for kind='judge')")
+        self.cache, self.context_frames, self.kind, self.horizon = cache, context_frames, kind, horizon
+        last = 1 + horizon if kind == "dynamics" else 1
         rows = [(int(cache.starts[e]), t) for e in episodes
                 for t in range(int(cache.starts[e]), int(cache.starts[e + 1]) - last + 1)]
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)  # (N, 2): episode start row, row t
@@ -51,7 +55,9 @@ class LatentWindows:
             "action": c.action[t], "state": state[t], "reward": c.reward[t], "success": c.success[t].float(),
         }
         if self.kind == "dynamics":
-            batch.update(target=c.latents[t + 1], next_state=state[t + 1])
+            steps = t[:, None] + torch.arange(self.horizon)  # (B, H) rows t .. t+H-1
+            batch.update(target=c.latents[t + 1], next_state=state[t + 1], actions=c.action[steps],
+                         targets=c.latents[steps + 1], next_states=state[steps + 1])
         return batch
 
 

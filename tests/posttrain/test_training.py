@@ -5,6 +5,7 @@ import json
 
 import gymnasium as gym
 import numpy as np
+import torch
 import pytest
 
 import envs  # noqa: F401
@@ -110,3 +111,47 @@ def test_add_predictor_extends_a_world_model_and_refuses_mismatches(artifacts, t
         add_predictor(str(wm), "a", runs["b"], out=str(tmp_path / "wm3"))
     with pytest.raises(ValueError, match="trained on codec pixels:8"):
         add_predictor(str(wm), "p", runs["pixels"], out=str(tmp_path / "wm4"))
+
+
+def test_rollout_windows_hold_the_next_h_steps(artifacts, tmp_path):
+    from posttrain.latents import load_or_build_latents
+    from posttrain.windows import LatentWindows
+
+    cache = load_or_build_latents(artifacts["data"], "pixels:8", ["top"], str(tmp_path / "lat.safetensors"))
+    one, three = (LatentWindows(cache, [0, 1], 1, "dynamics", horizon=h) for h in (1, 3))
+    assert len(one) - len(three) == 2 * 2   # two fewer windows per episode
+    batch = three.gather(np.arange(len(three)))
+    t = torch.from_numpy(three.rows[:, 1])
+    assert torch.equal(batch["targets"][:, 2], cache.latents[t + 3]) and torch.equal(batch["actions"][:, 1], cache.action[t + 1])
+    assert torch.equal(batch["target"], batch["targets"][:, 0])
+    with pytest.raises(ValueError, match="horizon=0"):
+        LatentWindows(cache, [0], 1, "dynamics", horizon=0)
+
+
+def test_rollout_training_starts_from_a_world_models_predictor(artifacts, tmp_path):
+    """init= copies the folder's predictor exactly; rollout_horizon trains through fed-back predictions."""
+    from posttrain.world_model import WorldModel
+    from worldsim.training.checkpoint import tensor_state
+    from worldsim.training.stages import posttrain_stage
+
+    common = ["steps=1", "batch_size=4", "held_out=0.25", "progress=false", "predictor=deterministic", "network=conv",
+              "conv.channels=8", "eval_windows=2", "eval_horizon=1"]
+    first = posttrain_stage("action", "", artifacts["data"], str(tmp_path / "a"), tokenizer="pixels:8", overrides=common)
+    judge = fit(JudgeTask(JudgeTaskConfig(data=artifacts["data"], tokenizer="pixels:8", held_out=0.25)), tmp_path / "j")
+    from posttrain.bundle import export_world_model
+
+    wm = export_world_model(str(tmp_path / "wm"), "pixels:8", {"det": str(first)}, str(judge), artifacts["data"])
+    task = ActionTask(load_config(ActionTaskConfig, data=artifacts["data"], tokenizer="pixels:8", predictor="deterministic",
+                                  network="conv", conv={"channels": 8}, init=str(wm), rollout_horizon=3, **TINY))
+    model = task.build_model()
+    loaded = WorldModel.load(str(wm)).dynamics
+    for key, value in tensor_state(loaded).items():
+        assert torch.equal(tensor_state(model)[key], value), key
+    loss, logs = task.loss(model, next(iter(task.make_loader(4, 0, 1, 0))))
+    loss.backward()
+    assert torch.isfinite(loss) and model.dynamics.conv_out.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="rollout_horizon=2"):
+        ActionTask(ActionTaskConfig(data=artifacts["data"], tokenizer="pixels:8", rollout_horizon=2))
+    with pytest.raises(ValueError, match="no predictor 'magic'"):
+        ActionTask(load_config(ActionTaskConfig, data=artifacts["data"], tokenizer="pixels:8", predictor="deterministic",
+                               network="conv", conv={"channels": 8}, init=f"{wm}#magic")).build_model()

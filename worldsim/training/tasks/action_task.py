@@ -32,7 +32,7 @@ from posttrain.action import load_base_weights
 from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
 from posttrain.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
 from posttrain.lora import LoRAConfig, apply_lora
-from posttrain.losses import diffusion_loss, regression_loss
+from posttrain.losses import diffusion_loss, regression_loss, rollout_loss
 from posttrain.predict import PredictConfig, predict_next
 from posttrain.state_head import StateHead, StateHeadConfig
 from posttrain.windows import LatentWindows, WindowLoader
@@ -62,6 +62,8 @@ class ActionTaskConfig:
     held_out: float = 0.1
     split_seed: int = 0
     context_noise: float = 0.0       # std of noise on context latents in training (drift robustness)
+    rollout_horizon: int = 1         # deterministic: train on H-step rollouts of its own predictions
+    init: str = ""                   # start from a predictor of this world-model folder ("FOLDER" or "FOLDER#NAME")
     state_weight: float = 1.0
     eval_windows: int = 64
     eval_horizon: int = 8
@@ -84,6 +86,10 @@ class ActionTaskConfig:
             raise ValueError("predictor=diffusion needs network=dit (the conv net is a deterministic regressor)")
         if self.base and self.network != "dit":
             raise ValueError("base= loads a DiT; with network=conv leave base empty")
+        if self.rollout_horizon < 1 or (self.rollout_horizon > 1 and self.predictor != "deterministic"):
+            raise ValueError(f"rollout_horizon={self.rollout_horizon} must be >= 1, and 1 unless predictor=deterministic")
+        if self.init and self.base:
+            raise ValueError("init= (a world-model predictor) and base= (a base DiT) both set: pick one")
 
 
 def resolve_config(cfg: ActionTaskConfig) -> ActionTaskConfig:
@@ -122,6 +128,21 @@ def predict_config(cfg: ActionTaskConfig) -> PredictConfig:
     """How a world model steps with this network (kind, sampler, steps)."""
     return PredictConfig(kind=cfg.predictor, network=cfg.network, steps=cfg.sample_steps, sampler=cfg.sampler,
                          sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data)
+
+
+def load_predictor_weights(model: ActionWorldModel, init: str) -> None:
+    """Copy a world-model folder's predictor (``FOLDER`` = its default, ``FOLDER#NAME``) into ``model``."""
+    from posttrain.bundle import prefixed, read_bundle
+    from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+
+    folder, _, name = init.partition("#")
+    config, tensors, _ = read_bundle(folder)
+    name = name or config["default_predictor"]
+    if name not in config["predictors"]:
+        raise ValueError(f"init={init!r}: {folder} has no predictor {name!r}; it has {sorted(config['predictors'])}")
+    weights = prefixed(tensors, f"predictors.{name}.")
+    check_matches(f"init={init}", weights, tensor_state(model))
+    load_tensor_state(model, weights)
 
 
 def state_normalization(cache: LatentDataset, episodes: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -170,13 +191,16 @@ class ActionTask:
         model = build_action_model(self.cfg)
         if self.cfg.base:
             load_base_weights(model.dynamics, self.cfg.base, ema=self.cfg.base_ema)
+        if self.cfg.init:
+            load_predictor_weights(model, self.cfg.init)
         if self.cfg.network == "dit":
             apply_lora(model.dynamics.dit, self.cfg.lora)
         model.state_head.set_normalization(*state_normalization(self.cache, self.train_episodes))
         return model
 
     def make_loader(self, batch_size: int, data_rank: int, data_world: int, seed: int) -> WindowLoader:
-        windows = LatentWindows(self.cache, self.train_episodes, self.cfg.context_frames, "dynamics")
+        windows = LatentWindows(self.cache, self.train_episodes, self.cfg.context_frames, "dynamics",
+                                self.cfg.rollout_horizon)
         fingerprint = f"{self.cache.key['data']}-{self.cache.key['tokenizer']}"
         return WindowLoader(windows, batch_size, data_rank, data_world, seed, fingerprint=fingerprint)
 
@@ -186,6 +210,12 @@ class ActionTask:
         context, target = batch["context"] / self.scale, batch["target"] / self.scale
         if self.cfg.context_noise > 0:
             context = context + self.cfg.context_noise * torch.randn_like(context)
+        if self.cfg.rollout_horizon > 1:
+            dynamics, rolled = rollout_loss(model.dynamics, model.state_head, context, batch["actions"],
+                                            batch["targets"] / self.scale, batch["next_states"], self.cfg.network)
+            state = 0.5 * (model.state_head.loss(target, batch["next_state"]) + rolled)
+            loss = dynamics + self.cfg.state_weight * state
+            return loss, {"dynamics_loss": float(dynamics.detach()), "state_loss": float(state.detach())}
         if self.cfg.predictor == "diffusion":
             dynamics = diffusion_loss(model.dynamics, context, batch["action"], target, self.cfg.edm)
         else:
