@@ -39,12 +39,27 @@ def regress_next(net, context: Tensor, action: Tensor, network: str) -> Tensor:
     return last + net(x, c_noise, actions, cond_mask)[:, :, -1]
 
 
-def regression_loss(net, context: Tensor, action: Tensor, target: Tensor, network: str) -> Tensor:
-    return F.mse_loss(regress_next(net, context, action, network), target)
+def regression_loss(net, context: Tensor, action: Tensor, target: Tensor, network: str,
+                    changed_weight: float = 0.0) -> Tensor:
+    return weighted_mse(regress_next(net, context, action, network), target, context[:, :, -1], changed_weight)
+
+
+CHANGED = 0.05  # a latent element "changed" when it moved by more than this between frames
+
+
+def weighted_mse(pred: Tensor, target: Tensor, last: Tensor, changed_weight: float) -> Tensor:
+    """MSE whose elements that change between the last frame and the target weigh 1 + ``changed_weight``.
+
+    Moving objects are a few percent of a frame: plain MSE is dominated by the static background,
+    and a predictor that copies the last frame scores well on it while failing to move anything."""
+    if changed_weight <= 0:
+        return F.mse_loss(pred, target)
+    weight = 1.0 + changed_weight * ((target - last).abs() > CHANGED).to(pred.dtype)
+    return (weight * (pred - target) ** 2).sum() / weight.sum()
 
 
 def rollout_loss(net, state_head, context: Tensor, actions: Tensor, targets: Tensor, next_states: Tensor,
-                 network: str) -> tuple[Tensor, Tensor]:
+                 network: str, changed_weight: float = 0.0) -> tuple[Tensor, Tensor]:
     """An H-step open-loop rollout that feeds its own predictions back, as the env does.
 
     actions (B, H, A), targets (B, H, C, h, w), next_states (B, H, D + E). Returns the mean
@@ -54,7 +69,8 @@ def rollout_loss(net, state_head, context: Tensor, actions: Tensor, targets: Ten
     dynamics, state = context.new_zeros(()), context.new_zeros(())
     for h in range(horizon):
         pred = regress_next(net, context, actions[:, h], network)
-        dynamics = dynamics + F.mse_loss(pred, targets[:, h])
+        last = targets[:, h - 1] if h else context[:, :, -1]   # the real previous frame
+        dynamics = dynamics + weighted_mse(pred, targets[:, h], last, changed_weight)
         state = state + state_head.loss(pred, next_states[:, h])
         context = torch.cat([context[:, :, 1:], pred[:, :, None]], dim=2)
     return dynamics / horizon, state / horizon

@@ -66,3 +66,16 @@ def test_pixel_codec_is_lossless_and_parses_its_spec():
     assert pixel_patch("pixels") == 8 and pixel_patch("runs/tokenizer") is None
     with pytest.raises(ValueError, match="positive patch size"):
         pixel_patch("pixels:x")
+
+
+def test_changed_elements_weigh_more_by_hand():
+    """last = 0, target = [0, 0, 1, 0], pred = 0: one changed element with squared error 1;
+    weights [1, 1, 1 + w, 1] give (1 + w) / (4 + w): 1/4 for w = 0, 21/24 for w = 20."""
+    from posttrain.losses import weighted_mse
+
+    last, pred = torch.zeros(1, 4), torch.zeros(1, 4)
+    target = torch.tensor([[0.0, 0.0, 1.0, 0.0]])
+    assert weighted_mse(pred, target, last, 0.0).item() == pytest.approx(0.25)
+    assert weighted_mse(pred, target, last, 20.0).item() == pytest.approx(21 / 24)
+    # nothing changed: the plain mean, whatever the weight
+    assert weighted_mse(torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.zeros(1, 4), last, 20.0).item() == pytest.approx(1 / 4)

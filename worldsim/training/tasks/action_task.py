@@ -63,6 +63,7 @@ class ActionTaskConfig:
     split_seed: int = 0
     context_noise: float = 0.0       # std of noise on context latents in training (drift robustness)
     rollout_horizon: int = 1         # deterministic: train on H-step rollouts of its own predictions
+    changed_weight: float = 0.0      # deterministic: extra loss weight on latent elements that change (moving objects)
     init: str = ""                   # start from a predictor of this world-model folder ("FOLDER" or "FOLDER#NAME")
     state_weight: float = 1.0
     eval_windows: int = 64
@@ -212,14 +213,16 @@ class ActionTask:
             context = context + self.cfg.context_noise * torch.randn_like(context)
         if self.cfg.rollout_horizon > 1:
             dynamics, rolled = rollout_loss(model.dynamics, model.state_head, context, batch["actions"],
-                                            batch["targets"] / self.scale, batch["next_states"], self.cfg.network)
+                                            batch["targets"] / self.scale, batch["next_states"], self.cfg.network,
+                                            self.cfg.changed_weight)
             state = 0.5 * (model.state_head.loss(target, batch["next_state"]) + rolled)
             loss = dynamics + self.cfg.state_weight * state
             return loss, {"dynamics_loss": float(dynamics.detach()), "state_loss": float(state.detach())}
         if self.cfg.predictor == "diffusion":
             dynamics = diffusion_loss(model.dynamics, context, batch["action"], target, self.cfg.edm)
         else:
-            dynamics = regression_loss(model.dynamics, context, batch["action"], target, self.cfg.network)
+            dynamics = regression_loss(model.dynamics, context, batch["action"], target, self.cfg.network,
+                                       self.cfg.changed_weight)
         state = model.state_head.loss(target, batch["next_state"])
         loss = dynamics + self.cfg.state_weight * state
         return loss, {"dynamics_loss": float(dynamics.detach()), "state_loss": float(state.detach())}
