@@ -147,10 +147,12 @@ def export_world_model(out: str, tokenizer: str, predictors: dict[str, str], jud
     return write_bundle(out, config, tensors, metrics)
 
 
-def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = False, ema: bool = False) -> Path:
+def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = False, ema: bool = False,
+                  predict: dict | None = None) -> Path:
     """A copy of world-model folder ``bundle`` at ``out`` with predictor ``name`` from action run ``run``.
 
-    The run must read the same codec, cameras, latent scale and context length as the bundle."""
+    The run must read the same codec, cameras, latent scale and context length as the bundle;
+    ``predict`` overrides how it steps (posttrain.predict.PredictConfig fields, e.g. deadband)."""
     import torch
 
     from posttrain.codec import load_codec
@@ -172,7 +174,10 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
             raise ValueError(f"{run} has {key}={getattr(cfg, key)!r}, {bundle} has {have!r}: they must agree")
     tensors = {**tensors, **{f"predictors.{name}.{k}": v for k, v in ckpt.tensor_state(model).items()}}
     net = to_dict(cfg.conv) if cfg.network == "conv" else {"dit": to_dict(cfg.model), "action_dim": cfg.action_dim}
-    config["predictors"][name] = {"network": cfg.network, "net": net, "predict": to_dict(predict_config(cfg)),
+    from posttrain.predict import PredictConfig
+
+    stepping = to_dict(structured(PredictConfig, {**to_dict(predict_config(cfg)), **(predict or {})}))
+    config["predictors"][name] = {"network": cfg.network, "net": net, "predict": stepping,
                                   "state_head": to_dict(cfg.state_head), "source": str(run)}
     if default:
         config["default_predictor"] = name

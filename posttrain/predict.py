@@ -2,7 +2,9 @@
 
     z_next = predict_next(net, context, action, PredictConfig(kind="diffusion", steps=3), generators)
 
-``kind="deterministic"`` is one forward of the regression network (conv or DiT trunk);
+``kind="deterministic"`` is one forward of the regression network (conv or DiT trunk); with
+``deadband`` > 0 its changes smaller than that are dropped, so the static background stays exactly
+static over a long rollout instead of drifting with the regression's small errors;
 ``kind="diffusion"`` integrates EDM's probability-flow ODE over ``steps`` Euler/Heun steps with
 the context frames held clean. Noise for env i comes from ``generators[i]`` only, so a batch of
 N envs gives each env the numbers it would get alone.
@@ -33,10 +35,13 @@ class PredictConfig:
     sigma_max: float = 80.0
     sigma_min: float = 0.002
     sigma_data: float = 0.5
+    deadband: float = 0.0          # deterministic only: changes of a latent element below this are dropped
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r}; allowed: {', '.join(KINDS)}")
+        if self.deadband < 0:
+            raise ValueError(f"deadband={self.deadband} must be >= 0")
 
 
 def slot_noise(shape: tuple, generators: Optional[Sequence[torch.Generator]], device=None) -> Tensor:
@@ -53,7 +58,8 @@ def predict_next(net, context: Tensor, action: Tensor, cfg: PredictConfig,
                  generators: Optional[Sequence[torch.Generator]] = None) -> Tensor:
     """context (B, C, K, h, w), action (B, A) -> next latent (B, C, h, w)."""
     if cfg.kind == "deterministic":
-        return regress_next(net, context, action, cfg.network)
+        out = regress_next(net, context, action, cfg.network)
+        return out if cfg.deadband <= 0 else apply_deadband(context[:, :, -1], out, cfg.deadband)
     noise = slot_noise((context.shape[0], *context.shape[1:2], *context.shape[3:]), generators, context.device)
     x_cond, cond_mask, actions = dit_inputs(context, action, torch.zeros_like(noise))
     noise_clip = torch.cat([torch.zeros_like(context), noise[:, :, None]], dim=2)  # (B, C, K+1, h, w)
@@ -61,3 +67,8 @@ def predict_next(net, context: Tensor, action: Tensor, cfg: PredictConfig,
     sigmas = karras_sigmas(cfg.steps, cfg.sigma_min, cfg.sigma_max, device=context.device)
     out = sample(denoiser, noise_clip, sigmas, method=cfg.sampler, cond_mask=cond_mask, x_cond=x_cond)
     return out[:, :, -1]
+
+
+def apply_deadband(last: Tensor, pred: Tensor, deadband: float) -> Tensor:
+    """``pred`` with every element that moved less than ``deadband`` from ``last`` reset to ``last``."""
+    return torch.where((pred - last).abs() < deadband, last, pred)

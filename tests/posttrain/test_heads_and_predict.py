@@ -79,3 +79,14 @@ def test_changed_elements_weigh_more_by_hand():
     assert weighted_mse(pred, target, last, 20.0).item() == pytest.approx(21 / 24)
     # nothing changed: the plain mean, whatever the weight
     assert weighted_mse(torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.zeros(1, 4), last, 20.0).item() == pytest.approx(1 / 4)
+
+
+def test_deadband_keeps_small_changes_out_by_hand():
+    from posttrain.predict import PredictConfig, apply_deadband
+
+    last = torch.tensor([0.0, 0.5, -0.2])
+    pred = torch.tensor([0.03, 0.9, -0.25])   # changes 0.03, 0.4, -0.05
+    assert torch.equal(apply_deadband(last, pred, 0.1), torch.tensor([0.0, 0.9, -0.2]))
+    assert torch.equal(apply_deadband(last, pred, 0.01), pred)
+    with pytest.raises(ValueError, match="deadband=-1"):
+        PredictConfig(deadband=-1)

@@ -64,6 +64,7 @@ class ActionTaskConfig:
     context_noise: float = 0.0       # std of noise on context latents in training (drift robustness)
     rollout_horizon: int = 1         # deterministic: train on H-step rollouts of its own predictions
     changed_weight: float = 0.0      # deterministic: extra loss weight on latent elements that change (moving objects)
+    deadband: float = 0.0            # deterministic: a world-model step drops latent changes smaller than this
     init: str = ""                   # start from a predictor of this world-model folder ("FOLDER" or "FOLDER#NAME")
     state_weight: float = 1.0
     eval_windows: int = 64
@@ -128,7 +129,8 @@ def build_action_model(cfg: ActionTaskConfig) -> ActionWorldModel:
 def predict_config(cfg: ActionTaskConfig) -> PredictConfig:
     """How a world model steps with this network (kind, sampler, steps)."""
     return PredictConfig(kind=cfg.predictor, network=cfg.network, steps=cfg.sample_steps, sampler=cfg.sampler,
-                         sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data)
+                         sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data,
+                         deadband=cfg.deadband if cfg.predictor == "deterministic" else 0.0)
 
 
 def load_predictor_weights(model: ActionWorldModel, init: str) -> None:
