@@ -1,0 +1,1 @@
+"""Conditioning modules for the DiT: action, camera (Plücker), view and control inputs."""
