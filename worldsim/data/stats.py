@@ -96,8 +96,11 @@ def _histogram_quantile(values: np.ndarray, q: float) -> np.ndarray:
     target = q * len(values)
     for c in range(values.shape[1]):
         column = values[:, c]
-        bin_range = (column.min() - 1e-10, column.max() + 1e-10)
-        counts, edges = np.histogram(column, bins=NUM_BINS, range=bin_range)  # uniform bins: no sort
+        low, high = float(column.min()), float(column.max())
+        if low == high:   # a constant column: every quantile is that value (and a 1e-10 pad is below float
+            out[c] = low  # resolution for values of a few hundred, which numpy's histogram refuses)
+            continue
+        counts, edges = np.histogram(column, bins=NUM_BINS, range=(low, high))  # uniform bins: no sort
         cumulative = np.cumsum(counts)
         out[c] = _read_quantile(cumulative, edges, target)
     return out
