@@ -43,22 +43,7 @@ def test_acts_on_a_batch():
     assert actions[0, 0] > 0 > actions[2, 0]
 
 
-def _success_rate(spec: str, seeds) -> float:
-    env = gym.make("worldsim/DrivingMultiView-v0", cameras=("front",), image_size=8)
-    policy = make_policy(spec, "worldsim/DrivingMultiView-v0", env.action_space)
-    wins = []
-    for seed in seeds:
-        obs, info = env.reset(seed=seed)
-        policy.reset(1, seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(policy.act(stack_obs([obs]))[0])
-            done = terminated or truncated
-        wins.append(info["is_success"])
-    env.close()
-    return float(np.mean(wins))
-
-
-def test_expert_succeeds_and_random_fails():
-    assert _success_rate("expert", range(100, 106)) >= 5 / 6
-    assert _success_rate("random", range(100, 106)) <= 1 / 6
+def test_expert_succeeds_and_random_fails(success_rate):
+    drive = {"cameras": ("front",), "image_size": 8}
+    assert success_rate("worldsim/DrivingMultiView-v0", "expert", range(100, 106), **drive) >= 5 / 6
+    assert success_rate("worldsim/DrivingMultiView-v0", "random", range(100, 106), **drive) <= 1 / 6

@@ -36,24 +36,10 @@ def test_empty_mix():
         parse_mix(" , ")
 
 
-def success_rate(spec, seeds=range(12)):
-    env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=16)
-    policy = make_policy(spec, "worldsim/TabletopPush-v0", env.action_space)
-    wins = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=seed)
-        policy.reset(1, seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(policy.act(stack_obs([obs]))[0])
-            done = terminated or truncated
-        wins.append(info["is_success"])
-    env.close()
-    return float(np.mean(wins))
-
-
-def test_tabletop_expert_nearly_always_succeeds_and_degradations_rank():
-    expert, noisy, random = success_rate("expert"), success_rate("expert+eps:0.6"), success_rate("random")
+def test_tabletop_expert_nearly_always_succeeds_and_degradations_rank(success_rate):
+    push = {"cameras": ("top",), "image_size": 16}
+    expert, noisy, random = (success_rate("worldsim/TabletopPush-v0", spec, range(12), **push)
+                             for spec in ("expert", "expert+eps:0.6", "random"))
     assert expert >= 0.9
     assert expert > noisy > random or (noisy == random == 0.0 and expert > noisy)
     assert random <= 0.25
