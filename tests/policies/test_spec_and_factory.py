@@ -1,12 +1,9 @@
 """Policy spec strings and the factory; experts and their degradations rank as they should."""
 
-import gymnasium as gym
-import numpy as np
 import pytest
 
 import envs  # noqa: F401
-from policies import make_policy, parse_mix, parse_spec
-from policies.base import stack_obs
+from policies import parse_mix, parse_spec
 
 
 def test_spec_round_trip():
