@@ -10,15 +10,7 @@ from worldsim.diffusion.dit import DiT, DiTConfig, patchify
 TINY = dict(in_channels=4, hidden_size=32, num_layers=2, num_heads=2, adaln_lora_dim=8, spec="cpu")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def megatron_state():
-    from worldsim.diffusion.testing import megatron_world
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with megatron_world(seed=0):
-        yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("megatron_one_thread")
 
 
 def cell_index_map(t: int, h: int, w: int, cell: tuple[int, int, int]) -> torch.Tensor:

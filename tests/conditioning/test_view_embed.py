@@ -9,15 +9,7 @@ from worldsim.conditioning.view_embed import (ViewEmbedConfig, ViewEmbedding, fo
                                               views_from_width, views_to_width)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def megatron_state():
-    from worldsim.diffusion.testing import megatron_world
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with megatron_world(seed=0):
-        yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("megatron_one_thread")
 
 
 def labelled(b=2, v=3, c=2, t=2, h=2, w=2):

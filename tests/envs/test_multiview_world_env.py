@@ -21,15 +21,7 @@ WM_ID, SIM_ID = "worldsim/DrivingWorldModel-v0", "worldsim/DrivingMultiView-v0"
 CAMERAS = ("front", "front_left", "front_right", "back_left", "back", "back_right")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def world():
-    from worldsim.diffusion.testing import megatron_world
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with megatron_world(seed=0):
-        yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("megatron_one_thread")
 
 
 @pytest.fixture(scope="module")

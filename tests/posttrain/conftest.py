@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -17,14 +16,9 @@ import helpers  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
-def megatron_state():
-    from worldsim.diffusion.testing import megatron_world
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with megatron_world(seed=0):
-        yield
-    torch.set_num_threads(before)
+def megatron_state(megatron_one_thread):
+    """Every post-training test module runs in a megatron world of one, on one thread."""
+    yield
 
 
 @pytest.fixture(scope="session")
