@@ -235,3 +235,19 @@ def test_safetensors_whose_header_length_looks_like_a_pickle_marker_loads(tmp_pa
             break
     assert struct.unpack("<Q", path.read_bytes()[:8])[0] == 0x380
     assert torch.equal(read_tensors(path)["w" + "x" * pad], torch.zeros(2))
+
+
+def test_a_setting_added_since_the_run_started_resumes_at_its_default(tmp_path):
+    """The folder's config predates ``task.new``: resuming is the same run only while ``new`` keeps
+    its default (the behaviour the run had)."""
+    from omegaconf import OmegaConf
+
+    from worldsim.training.trainer import RUN_CONFIG, check_run_folder
+
+    OmegaConf.save(OmegaConf.create({"trainer": {"lr": 0.1}, "task": {"hidden": 8}}), tmp_path / RUN_CONFIG)
+    defaults = {"trainer": {"lr": 0.01}, "task": {"hidden": 16, "new": 0.0}}
+    check_run_folder(tmp_path, {"trainer": {"lr": 0.1}, "task": {"hidden": 8, "new": 0.0}}, defaults)
+    with pytest.raises(ValueError, match=r"task.new: '<absent>' in the folder, 2.0 now"):
+        check_run_folder(tmp_path, {"trainer": {"lr": 0.1}, "task": {"hidden": 8, "new": 2.0}}, defaults)
+    with pytest.raises(ValueError, match=r"task.new: '<absent>' in the folder, 0.0 now"):
+        check_run_folder(tmp_path, {"trainer": {"lr": 0.1}, "task": {"hidden": 8, "new": 0.0}})   # no defaults known

@@ -113,6 +113,19 @@ class Trainer:
         # plain JSON data, so a tuple in a config compares equal to the list config.yaml stores
         return json.loads(json.dumps(OmegaConf.to_container(OmegaConf.create(config), resolve=True)))
 
+    def default_config(self) -> dict | None:
+        """The run config of default-valued trainer and task configs (None when the task's config
+        has no defaults): settings added to a config class after a run started resume at these."""
+        cfg = getattr(self.task, "cfg", None)
+        try:
+            task_default = to_dict(type(cfg)()) if is_dataclass(cfg) else None
+        except TypeError:
+            return None
+        if task_default is None:
+            return None
+        config = {"architecture": self.task.name, "trainer": to_dict(TrainerConfig()), "task": task_default}
+        return json.loads(json.dumps(OmegaConf.to_container(OmegaConf.create(config), resolve=True)))
+
     def fit(self) -> Path:
         with parallel.session(self.cfg.tp, self.cfg.pp, self.cfg.cp):
             self._setup()
@@ -142,7 +155,7 @@ class Trainer:
     def _prepare_out(self) -> None:
         """Refuse another run's folder (every rank checks); the main rank writes config and cleans up."""
         config = self.run_config()
-        check_run_folder(self.out, config)
+        check_run_folder(self.out, config, self.default_config())
         parallel.barrier()
         if parallel.is_main():
             self.out.mkdir(parents=True, exist_ok=True)
@@ -392,8 +405,11 @@ def _flatten_keys(tree: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix[:-1]: tree}
 
 
-def check_run_folder(out: Path, config: dict) -> None:
-    """ValueError unless ``out`` is absent, empty, or a run of the same config (modulo RESUMABLE_KEYS)."""
+def check_run_folder(out: Path, config: dict, defaults: dict | None = None) -> None:
+    """ValueError unless ``out`` is absent, empty, or a run of the same config (modulo RESUMABLE_KEYS).
+
+    A setting the folder's config lacks (added to the code after the run started) counts as the same
+    when it is at its default in ``defaults``, the value that keeps the behaviour the run had."""
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
         return
     saved_path = out / RUN_CONFIG
@@ -401,8 +417,11 @@ def check_run_folder(out: Path, config: dict) -> None:
         raise ValueError(f"{out} is not empty and has no {RUN_CONFIG}: not a training run folder; choose another out")
     saved = _flatten_keys(OmegaConf.to_container(OmegaConf.load(saved_path), resolve=True))
     now = _flatten_keys(config)
+    default = _flatten_keys(defaults) if defaults else {}
+    added_at_default = {k for k in set(now) - set(saved) if k in default and now[k] == default[k]}
     diffs = [f"{k}: {saved.get(k, '<absent>')!r} in the folder, {now.get(k, '<absent>')!r} now"
-             for k in sorted(set(saved) | set(now)) if k not in RESUMABLE_KEYS and saved.get(k) != now.get(k)]
+             for k in sorted(set(saved) | set(now))
+             if k not in RESUMABLE_KEYS and k not in added_at_default and saved.get(k) != now.get(k)]
     if diffs:
         raise ValueError(f"{out} holds another run (config differs: {'; '.join(diffs)}); "
                          f"use another out, or rerun with the same settings to resume")
