@@ -25,7 +25,6 @@ from envs.world_model.session import load_for_env, simulator_of
 from evaluation.judges.metrics import binary_metrics, reward_mae
 from evaluation.zoo import zoo_policies
 from policies.factory import make_policy
-from posttrain.latents import encode_views
 
 
 def label_episode(sim, wm, policy, seed: int, rule) -> dict[str, list]:
@@ -55,9 +54,8 @@ def batch(obs: dict) -> dict:
             "environment_state": obs["environment_state"][None]}
 
 
-@torch.no_grad()
 def encode(wm, obs) -> torch.Tensor:
-    return encode_views(wm.tokenizer, [obs["pixels"][c][None] for c in wm.cameras]) / wm.scale
+    return wm.encode({c: f[None] for c, f in obs["pixels"].items()})
 
 
 def main() -> None:

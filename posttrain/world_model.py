@@ -137,13 +137,13 @@ class WorldModel:
     def step(self, state: WorldModelState, actions) -> tuple[WorldModelState, dict, dict]:
         """Advance every env by one action: (new state, {camera: uint8 (N, H, W, 3)}, extras)."""
         action = self._check_actions(actions, state.num_envs)  # (N, A)
-        learned = None if self.rule else self._learned_judges(state, action)
         nxt = predict_next(self.dynamics.dynamics, state.latents, action, self.predict_cfg, state.generators)
         agent, env = self.dynamics.state_head(nxt)
-        reward, success = self.rule(agent.numpy(), env.numpy()) if self.rule else learned
+        reward, success = self.judge_step(state.latents[:, :, -1], state.agent_pos, state.environment_state, action,
+                                          agent, env)
         frames = self.decode(nxt)
         if self.reencode:
-            nxt = encode_views(self.tokenizer, [frames[c] for c in self.cameras]) / self.scale
+            nxt = self.encode(frames)
         latents = torch.cat([state.latents[:, :, 1:], nxt[:, :, None]], dim=2)
         new = dataclasses.replace(state, latents=latents, agent_pos=agent, environment_state=env,
                                   steps=state.steps + 1)
@@ -151,11 +151,20 @@ class WorldModel:
                   "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
         return new, frames, extras
 
-    def _learned_judges(self, state: WorldModelState, action: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """The learned judges on frame t, state t and action t: (reward (N,), success (N,))."""
-        logit, reward = self.judges(state.latents[:, :, -1], torch.cat([state.agent_pos, state.environment_state], -1),
-                                    action)
+    @torch.no_grad()
+    def judge_step(self, latent: torch.Tensor, agent: torch.Tensor, env: torch.Tensor, action: torch.Tensor,
+                   agent_next: torch.Tensor, env_next: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(reward (N,), success (N,)) of a step from latent, state and action at t and the state at t+1:
+        the task's rule on the state after the step, or the learned judges on the step itself."""
+        if self.rule is not None:
+            return self.rule(agent_next.numpy(), env_next.numpy())
+        logit, reward = self.judges(latent, torch.cat([agent, env], -1), action)
         return reward.numpy(), self.judges.success(logit).numpy()
+
+    @torch.no_grad()
+    def encode(self, frames: dict) -> torch.Tensor:
+        """{camera: uint8 (N, H, W, 3)} -> model latents (N, C, h, V*w), cameras side by side."""
+        return encode_views(self.tokenizer, [frames[c] for c in self.cameras]) / self.scale
 
     def decode(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
         """(N, C, h, V*w) model latents -> {camera: uint8 (N, H, W, 3)}."""

@@ -41,19 +41,23 @@ class PerceivedSimEnv(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         obs, info = self.env.reset(seed=seed, options=options)
-        self._last = obs
+        self._last, self._last_latent = obs, self._latent(obs)
         return obs, info   # the first observation is the simulator's, as in the world-model env
 
     def step(self, action):
         if self._last is None:
             raise RuntimeError("call reset() before step()")
-        before = self._last
         obs, _, _, truncated, _ = self.env.step(action)
-        obs = self._perceived(obs)
-        reward, success = self._judged(before, np.asarray(action, np.float32), obs)
-        self._last = obs
-        terminated = bool(success and self.model.sim["terminate_on_success"])
-        return obs, reward, terminated, truncated, {"is_success": bool(success)}
+        latent = self._latent(obs)
+        agent, env_state = self.model.dynamics.state_head(latent)
+        before = [torch.from_numpy(np.asarray(self._last[k], np.float32)[None]) for k in ("agent_pos", "environment_state")]
+        action_t = torch.from_numpy(np.asarray(action, np.float32)[None])
+        reward, success = self.model.judge_step(self._last_latent, *before, action_t, agent, env_state)
+        obs = {"pixels": obs["pixels"], "agent_pos": agent[0].numpy().astype(np.float32),
+               "environment_state": env_state[0].numpy().astype(np.float32)}
+        self._last, self._last_latent = obs, latent
+        terminated = bool(success[0] and self.model.sim["terminate_on_success"])
+        return obs, float(reward[0]), terminated, truncated, {"is_success": bool(success[0])}
 
     def render(self):
         return self.env.render()
@@ -62,22 +66,5 @@ class PerceivedSimEnv(gym.Env):
         self.env.close()
 
     @torch.no_grad()
-    def _latent(self, obs) -> torch.Tensor:
-        from posttrain.latents import encode_views
-
-        return encode_views(self.model.tokenizer, [obs["pixels"][c][None] for c in self.model.cameras]) / self.model.scale
-
-    @torch.no_grad()
-    def _perceived(self, obs: dict) -> dict:
-        agent, env_state = self.model.dynamics.state_head(self._latent(obs))
-        return {"pixels": obs["pixels"], "agent_pos": agent[0].numpy().astype(np.float32),
-                "environment_state": env_state[0].numpy().astype(np.float32)}
-
-    @torch.no_grad()
-    def _judged(self, before: dict, action: np.ndarray, after: dict) -> tuple[float, bool]:
-        if self.model.rule is not None:
-            reward, success = self.model.rule(after["agent_pos"][None], after["environment_state"][None])
-            return float(reward[0]), bool(success[0])
-        state = torch.from_numpy(np.concatenate([before["agent_pos"], before["environment_state"]])[None])
-        logit, reward = self.model.judges(self._latent(before), state, torch.from_numpy(action[None]))
-        return float(reward[0]), bool(self.model.judges.success(logit)[0])
+    def _latent(self, obs: dict) -> torch.Tensor:
+        return self.model.encode({c: f[None] for c, f in obs["pixels"].items()})
