@@ -79,10 +79,13 @@ class DrivingMultiViewEnv(CameraRendering, gym.Env):
     ``cameras`` (subset of the six names; default all six, in the order above),
     ``image_size`` (int or (H, W); default 64), ``goal_distance`` (metres, default 80),
     ``terminate_on_success`` (default True), ``render_mode`` (``"rgb_array"``: ``render()``
-    returns the first camera's frame).
+    returns the first camera's frame). Reset option ``render`` (default True): False renders no
+    camera that episode and its ``pixels`` are all-zero frames of the same space
+    (``envs.camera_rendering``).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version; the ``render`` reset option was added later and changes nothing for a
+      caller who does not pass it.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
@@ -111,6 +114,7 @@ class DrivingMultiViewEnv(CameraRendering, gym.Env):
     # -- gym API ------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        self._episode_rendering(options)
         rng = self.np_random
         self.ego = EgoState(x=float(rng.uniform(-5, 5)), y=EGO_LANE_Y + float(rng.uniform(-0.3, 0.3)),
                             yaw=float(rng.uniform(-0.08, 0.08)), speed=float(rng.uniform(3, 7)))
@@ -157,8 +161,7 @@ class DrivingMultiViewEnv(CameraRendering, gym.Env):
         return np.concatenate([nearest.ravel(), [self.lane_offset(), to_goal]]).astype(np.float32)
 
     def _observation(self) -> dict:
-        self._last_rgb = self.render_source.render_rgb()
-        return {"pixels": dict(self._last_rgb), "agent_pos": self.ego.as_array(),
+        return {"pixels": self._pixels(), "agent_pos": self.ego.as_array(),
                 "environment_state": self._environment_state()}
 
     def _info(self, crashed: bool) -> dict:

@@ -103,10 +103,13 @@ class MetaWorldEnv(CameraRendering, gym.Env):
     Meta-World env calls ``corner2``), ``image_size`` (int or (H, W); default 64),
     ``terminate_on_success`` (default True), ``shadows`` (default False: Meta-World's shadow
     pass is barely visible at 64 px and makes software (llvmpipe) rendering about 3x slower),
-    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame).
+    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame). Reset
+    option ``render`` (default True): False renders no camera that episode and its ``pixels``
+    are all-zero frames of the same space (``envs.camera_rendering``).
 
     ## Version History
-    * v0: initial version (metaworld 3.1, v3 tasks, corner cameras rolled upright).
+    * v0: initial version (metaworld 3.1, v3 tasks, corner cameras rolled upright); the
+      ``render`` reset option was added later and changes nothing for a caller who does not pass it.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
@@ -156,6 +159,7 @@ class MetaWorldEnv(CameraRendering, gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        self._episode_rendering(options)
         self._sample_layout()
         mw_obs, _ = self._mw.reset()
         _, mw_info = self._mw.evaluate_state(mw_obs, np.zeros(4, np.float32))
@@ -169,10 +173,9 @@ class MetaWorldEnv(CameraRendering, gym.Env):
         return obs, float(reward), terminated, bool(truncated), info
 
     def _observation(self, mw_obs: np.ndarray) -> dict:
-        self._last_rgb = self.render_source.render_rgb()
         env_state = np.concatenate([mw_obs[OBJECTS_SLICE], mw_obs[GOAL_SLICE]])
         return {
-            "pixels": dict(self._last_rgb),
+            "pixels": self._pixels(),
             "agent_pos": mw_obs[AGENT_SLICE].astype(np.float32),
             "environment_state": env_state.astype(np.float32),
         }

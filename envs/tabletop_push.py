@@ -3,6 +3,7 @@
     import gymnasium as gym, envs
     env = gym.make("worldsim/TabletopPush-v0", cameras=("top", "front"), image_size=64)
     obs, info = env.reset(seed=0)
+    obs, info = env.reset(seed=1, options={"render": False})   # physics only: pixels are zeros
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     ``Dict(pixels=Dict({camera: Box(0, 255, (H, W, 3), uint8)}), agent_pos=Box(2,),
     environment_state=Box(4,))``. ``agent_pos`` is the pusher's (x, y); ``environment_state``
     is the block's (x, y) followed by the goal's (x, y), all in metres in the table frame.
+    An episode reset with ``options={"render": False}`` renders no camera: its ``pixels`` are
+    all-zero frames of the same space, everything else is exactly what a rendering episode
+    gives (``envs.camera_rendering``).
 
     ## Rewards
     Dense, in [0, 1]: ``0.2 * (1 - tanh(10 d(pusher, block))) + 0.8 * (1 - tanh(10 d(block,
@@ -67,10 +71,12 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     ## Arguments
     ``cameras`` (subset of ``top``, ``front``, ``side``; default ``("top", "front")``),
     ``image_size`` (int or (H, W); default 64), ``terminate_on_success`` (default True),
-    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame).
+    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame). Reset
+    option ``render`` (default True): False skips rendering for that episode.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version; the ``render`` reset option was added later and changes nothing for
+      a caller who does not pass it.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
@@ -122,6 +128,7 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     # -- gym API ------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        self._episode_rendering(options)
         pusher, block, goal = self._sample_layout()
         mujoco.mj_resetData(self.model, self.data)
         pusher0 = self.model.body("pusher").pos[:2]
@@ -144,9 +151,8 @@ class TabletopPushEnv(CameraRendering, gym.Env):
         return obs, float(reward[0]), terminated, False, {"is_success": bool(success[0])}
 
     def _observation(self) -> dict:
-        self._last_rgb = self.render_source.render_rgb()
         return {
-            "pixels": dict(self._last_rgb),
+            "pixels": self._pixels(),
             "agent_pos": self._pusher(),
             "environment_state": np.concatenate([self._block(), self._goal()]),
         }
