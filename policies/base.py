@@ -6,6 +6,10 @@
 ``obs_batch`` is a batched observation of the env contract: ``{"pixels": {cam: uint8
 (N, H, W, 3)}, "agent_pos": float32 (N, D), "environment_state": float32 (N, E)}`` (what a
 gymnasium vector env returns). Policies read only the observation, never simulator internals.
+
+A policy may say whether it reads ``pixels`` with a ``reads_pixels`` attribute; one that reads
+only the low-dimensional keys sets it False, and a simulator may then skip rendering for it
+(``reads_pixels(policy)``; a policy that does not say is taken to read frames).
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ class Policy(Protocol):
     def reset(self, num_envs: int, seed: int | None = None) -> None: ...
 
     def act(self, obs: dict) -> np.ndarray: ...
+
+
+def reads_pixels(policy) -> bool:
+    """Whether ``policy`` reads ``obs["pixels"]``: its ``reads_pixels`` attribute, True if it has none."""
+    return bool(getattr(policy, "reads_pixels", True))
 
 
 def batch_size(obs: dict) -> int:

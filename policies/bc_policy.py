@@ -4,7 +4,8 @@
     policy.reset(num_envs=4, seed=0)
     actions = policy.act(obs_batch)      # float32 (N, action_dim), clipped to the action space
 
-Reads ``pixels[cfg.camera]``, ``agent_pos`` and ``environment_state`` only. Load one from a
+Reads ``pixels[cfg.camera]`` (unless trained with ``use_image=False``: then ``reads_pixels`` is
+False), ``agent_pos`` and ``environment_state`` only. Load one from a
 checkpoint with ``policies.bc_spec.load_bc_policy`` (spec ``bc:PATH``).
 """
 
@@ -23,6 +24,7 @@ class BCPolicy:
         self.cfg = net.cfg
         self.action_space = action_space
         self.device = torch.device(device)
+        self.reads_pixels = bool(self.cfg.use_image)
         if tuple(action_space.shape) != (self.cfg.action_dim,):
             raise ValueError(f"BC policy outputs {self.cfg.action_dim}-d actions; the env's action space is "
                              f"{tuple(action_space.shape)}")

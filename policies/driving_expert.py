@@ -31,6 +31,8 @@ class DrivingExpertConfig:
 
 
 class DrivingExpert:
+    reads_pixels = False
+
     def __init__(self, action_space, cfg: DrivingExpertConfig = DrivingExpertConfig(),
                  dynamics: BicycleConfig = BicycleConfig()):
         self.action_space = action_space

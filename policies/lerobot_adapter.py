@@ -48,6 +48,8 @@ def lerobot_batch(obs: dict, task: str | None = None, device="cpu") -> dict:
 
 
 class LeRobotPolicy:
+    reads_pixels = True   # every camera of the observation goes into the batch
+
     def __init__(self, policy, preprocessor, postprocessor, action_space, task: str | None = "", device=None):
         self.policy, self.preprocessor, self.postprocessor = policy, preprocessor, postprocessor
         self.action_space, self.task = action_space, task

@@ -38,6 +38,8 @@ def metaworld_vector(agent_pos: np.ndarray, environment_state: np.ndarray) -> np
 class MetaWorldExpert:
     """Stateless scripted expert; one Meta-World policy object serves every env of the batch."""
 
+    reads_pixels = False
+
     def __init__(self, task: str, action_space: spaces.Box):
         from envs.metaworld_env import check_task
 

@@ -6,6 +6,8 @@ import numpy as np
 
 
 class RandomPolicy:
+    reads_pixels = False
+
     def __init__(self, action_space):
         self.action_space = action_space
         self.rng = np.random.default_rng(0)

@@ -19,6 +19,8 @@ STEP = 0.05         # metres per step at full action (0.5 m/s for 0.1 s)
 
 
 class TabletopPushExpert:
+    reads_pixels = False
+
     def __init__(self, action_space):
         self.action_space = action_space
 

@@ -16,7 +16,7 @@ from collections import deque
 
 import numpy as np
 
-from policies.base import clip_to_space
+from policies.base import clip_to_space, reads_pixels
 
 
 class PolicyWrapper:
@@ -33,6 +33,10 @@ class PolicyWrapper:
         salt = zlib.crc32(f"{self.name}:{self.strength}".encode())
         self.rng = np.random.default_rng(None if seed is None else [seed, salt])
         self.num_envs = num_envs
+
+    @property
+    def reads_pixels(self) -> bool:
+        return reads_pixels(self.policy)
 
     def reset_envs(self, mask: np.ndarray) -> None:
         if hasattr(self.policy, "reset_envs"):
