@@ -1,11 +1,14 @@
-"""Assemble an evaluation folder's records into the report: numbers, fidelity replays, videos.
+"""Assemble an evaluation folder's stored records into the report: numbers, intervals, fidelity, videos.
 
     index = build_report(cfg, columns, specs, store, described)   # called by run_evaluation
 
-Fidelity: the simulator episodes that kept their frames are replayed open loop (the same
-actions from the same seed) in every paired non-simulator column, and the frames compared step
-by step. Videos: one per policy and recorded episode, the paired columns side by side
-(simulator left), cameras stacked within a panel.
+Only stored records are read; nothing is rolled out here, so rebuilding the report of a
+finished evaluation takes seconds. Agreement of each column with the simulator comes with
+bootstrap intervals, and again over the policies the world model did not see in training
+(``evaluation.unseen``). Fidelity: the simulator's recorded episodes against their open-loop
+replays in each paired column that renders frames of its own (records of ``<column>_replay``,
+stored by that column's worker), compared step by step. Videos: one per policy and recorded
+episode, the paired columns side by side (simulator left), cameras stacked within a panel.
 """
 
 from __future__ import annotations
@@ -13,70 +16,36 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from evaluation.records import RecordStore, policy_slug
-from evaluation.results import column_agreement, lerobot_eval_info, paired_outcome_agreement, policy_table, select
-from evaluation.runner import Job, run_jobs
+from evaluation.replay import replay_name
+from evaluation.results import compare_columns, lerobot_eval_info, policy_table, select
+from evaluation.unseen import MIN_POLICIES, train_policies, unseen_policies
 
 VIDEO_SCALE = 3
-
-
-class ReplayPolicy:
-    """Plays back a recorded action sequence, whatever it observes."""
-
-    def __init__(self, actions: np.ndarray):
-        self.actions, self.t = np.asarray(actions, np.float32), 0
-
-    def reset(self, num_envs: int, seed: int | None = None) -> None:
-        self.t = 0
-
-    def act(self, obs: dict) -> np.ndarray:
-        action = self.actions[min(self.t, len(self.actions) - 1)]
-        self.t += 1
-        return action[None]
+WALL = "wall"   # timing.jsonl rows of whole runs (all lanes at once)
 
 
 def recorded(store: RecordStore, records: list[dict], specs: list[str], episodes: int) -> dict:
-    """{(policy, episode): (record, recording)} of the records whose frames were kept."""
+    """{(policy, episode): {cam: frames}} of the records whose frames were kept."""
     out = {}
     for spec in specs:
         for r in select(records, spec, episodes):
             data = store.load_frames(r)
             if data is not None and len(data["actions"]):
-                out[(spec, r["episode"])] = (r, data)
+                out[(spec, r["episode"])] = data["frames"]
     return out
 
 
-def replay(column, items: dict, num_envs: int) -> dict:
-    """Replay each recording's actions in ``column``'s env from the record's seed: {key: frames}."""
-    from evaluation.vector import make_vector_env
-
-    keys = list(items)
-    jobs = [Job(k[0], k[1], items[k][0]["seed"], record_frames=True, max_steps=len(items[k][1]["actions"]))
-            for k in keys]
-    got: dict = {}
-    env = make_vector_env(column.env_id, min(num_envs, len(jobs)), column.env_kwargs)
-    try:
-        run_jobs(env, jobs, lambda job: ReplayPolicy(items[(job.policy, job.episode)][1]["actions"]),
-                 lambda rec, recording: got.__setitem__((rec["policy"], rec["episode"]), recording),
-                 reuse_policies=False)
-    finally:
-        env.close()
-    return {k: v["frames"] for k, v in got.items() if v is not None}
-
-
-def fidelity_for(column, items: dict, num_envs: int) -> dict:
-    """{camera: {"psnr": [...], "ssim": [...], "count": [...]}} of ``column`` against the simulator."""
+def fidelity_for(store: RecordStore, sim: list[dict], replays: list[dict], specs: list[str], episodes: int) -> dict:
+    """{camera: {"psnr": [...], "ssim": [...], "count": [...]}} of the replays against the simulator."""
     from evaluation.metrics import fidelity_curve
 
-    if not items:
+    truth, replayed = recorded(store, sim, specs, episodes), recorded(store, replays, specs, episodes)
+    keys = [k for k in truth if k in replayed]
+    if not keys:
         return {}
-    replays = replay(column, items, num_envs)
-    keys = [k for k in items if k in replays]
-    cams = list(items[keys[0]][1]["frames"]) if keys else []
-    return {cam: fidelity_curve([items[k][1]["frames"][cam] for k in keys], [replays[k][cam] for k in keys])
-            for cam in cams}
+    return {cam: fidelity_curve([truth[k][cam] for k in keys], [replayed[k][cam] for k in keys])
+            for cam in truth[keys[0]]}
 
 
 def make_videos(cfg, columns, specs, store, records, out: Path, fps: int) -> list[dict]:
@@ -129,6 +98,31 @@ def timing(store: RecordStore, column: str) -> dict:
     return {"eval_s": seconds, "episodes_run": episodes, "eval_ep_s": seconds / max(1, episodes)}
 
 
+def compare(cfg, columns, specs: list[str], records: dict) -> dict:
+    """{column: compare_columns(...)} of every column after the simulator, over ``specs``."""
+    ref = records[columns[0].name]
+    return {c.name: compare_columns(ref, records[c.name], specs, cfg.episodes, cfg.success, c.paired,
+                                    cfg.confidence, cfg.bootstrap, cfg.seed) for c in columns[1:]}
+
+
+def unseen_section(cfg, columns, specs: list[str], records: dict) -> dict | None:
+    """Agreement over the policies the world model did not see in training (None: no world model)."""
+    folder = next((c.env_kwargs.get("checkpoint") for c in columns if c.name == "world_model"), None)
+    if folder is None:
+        return None
+    train = train_policies(folder)
+    if train is None:
+        return {"train_policies": None, "policies": [], "agreement": {},
+                "note": "the world-model folder does not list its training policies (provenance.train_policies)"}
+    unseen = unseen_policies(specs, train)
+    out = {"train_policies": train, "policies": unseen, "agreement": {}, "note": ""}
+    if len(unseen) < MIN_POLICIES:
+        out["note"] = f"{len(unseen)} unseen policies; agreement over them needs at least {MIN_POLICIES}"
+    else:
+        out["agreement"] = compare(cfg, columns, unseen, records)
+    return out
+
+
 def build_report(cfg, columns, specs: list[str], store: RecordStore, described: dict) -> Path:
     from evaluation.report import write_json, write_report
     from worldsim.config import to_dict
@@ -137,22 +131,18 @@ def build_report(cfg, columns, specs: list[str], store: RecordStore, described: 
     records = {c.name: store.records(c.name) for c in columns}
     table = {c.name: policy_table(records[c.name], specs, cfg.episodes, cfg.success, cfg.confidence) for c in columns}
     ref = columns[0].name
-    items = recorded(store, records[ref], specs, cfg.episodes)
-    agreement, fidelity = {}, {}
-    for c in columns[1:]:
-        agreement[c.name] = {**column_agreement(table[ref], table[c.name]), "paired_outcome_agreement":
-                             paired_outcome_agreement(records[ref], records[c.name], cfg.success) if c.paired else None}
-        if c.paired and c.own_frames:
-            fidelity[c.name] = fidelity_for(c, items, cfg.num_envs)
+    fidelity = {c.name: fidelity_for(store, records[ref], store.records(replay_name(c.name)), specs, cfg.episodes)
+                for c in columns[1:] if c.paired and c.own_frames}
     videos = make_videos(cfg, columns, specs, store, records, out, described["fps"])
     results = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "env": cfg.env, "task": described["task"],
         "episodes_per_policy": cfg.episodes, "seed": cfg.seed, "success_mode": cfg.success,
-        "confidence": cfg.confidence, "policies": specs, "config": to_dict(cfg),
+        "confidence": cfg.confidence, "bootstrap_resamples": cfg.bootstrap, "policies": specs, "config": to_dict(cfg),
         "columns": [{"name": c.name, "label": c.label, "env": c.env_id, "seed_offset": c.seed_offset,
                      "paired": c.paired} for c in columns],
-        "per_policy": table, "agreement": agreement, "fidelity": fidelity, "videos": videos,
-        "timing": timing(store, ref), "timing_per_column": {c.name: timing(store, c.name) for c in columns},
+        "per_policy": table, "agreement": compare(cfg, columns, specs, records),
+        "unseen": unseen_section(cfg, columns, specs, records), "fidelity": fidelity, "videos": videos,
+        "wall_s": timing(store, WALL)["eval_s"], "timing": timing(store, ref), "timing_per_column": {c.name: timing(store, c.name) for c in columns},
         "notes": notes(columns),
     }
     video_paths = {}

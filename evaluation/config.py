@@ -2,10 +2,12 @@
 
     cfg = load_config(EvalConfig, overrides=["episodes=50", "policies=[expert,random]"])
 
-The defaults are the embedded default evaluation: TabletopPush, the policy zoo, 20 episodes per
-policy. Settings that change what an episode is (env and its arguments, seed, world model) make
-another evaluation; the rest (episodes, policies, num_envs, videos, report settings) may change
-between a run and its resumption.
+The defaults are the embedded default evaluation: TabletopPush seen by its 64 px top camera, the
+policy zoo, 100 episodes per policy, three columns (simulator, the shipped world model, the
+simulator read through the world model's perception) run in two worker processes at once.
+Settings that change what an episode is (env and its arguments, seed, world model) make another
+evaluation; the rest (episodes, policies, num_envs, videos, report settings) may change between
+a run and its resumption.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from typing import Any
 SUCCESS_MODES = ("any", "end")
 # fields that may differ between an evaluation folder and a rerun that resumes it
 RESUMABLE = ("out", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run", "video_episodes", "success",
-             "confidence", "progress", "resampled_sim", "perception")
+             "confidence", "progress", "resampled_sim", "perception", "parallel", "render_all", "bootstrap")
 
 
 @dataclass
 class EvalConfig:
     env: str = "worldsim/TabletopPush-v0"
     task: str | None = None                 # Meta-World task, e.g. push-v3
-    cameras: list[str] = field(default_factory=lambda: ["top", "front"])
+    cameras: list[str] = field(default_factory=lambda: ["top"])
     image_size: int = 64
     max_steps: int | None = None            # None: the env's registered max_episode_steps
     env_kwargs: dict[str, Any] = field(default_factory=dict)   # any other env argument
@@ -31,11 +33,12 @@ class EvalConfig:
     zoo: str = "default"                    # evaluation.zoo name, used when policies is empty
     bc: list[str] = field(default_factory=list)                # BC runs/checkpoints added to the zoo
     bc_per_run: int = 3                     # checkpoints taken from each BC run (0: all), first to last
-    episodes: int = 20                      # per policy; episode k is reset with seed + k
+    episodes: int = 100                     # per policy; episode k is reset with seed + k
     seed: int = 0
-    num_envs: int = 4
+    num_envs: int = 4                       # env slots per column, clamped to the episodes it has left
     success: str = "any"                    # success at any step ("any") or at the episode's end ("end")
-    confidence: float = 0.95                # of the Wilson intervals
+    confidence: float = 0.95                # of the Wilson and bootstrap intervals
+    bootstrap: int = 1000                   # resamples of the agreement intervals (0: none)
     world_model: str | None = "default"     # world-model folder, "default" (shipped for env) or "none"
     world_model_env: str = "worldsim/WorldModel-v0"
     world_model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -44,12 +47,16 @@ class EvalConfig:
     video_episodes: int = 1                 # episodes 0..k-1 of each policy keep their frames (videos, fidelity)
     out: str = "runs/eval"
     progress: bool = True
+    parallel: bool = True                   # simulator-side and world-model columns in two worker processes at once
+    render_all: bool = False                # render every simulator episode, read or not (same results, slower)
 
     def validate(self) -> None:
         if self.episodes < 1:
             raise ValueError(f"episodes={self.episodes}: need at least 1 episode per policy")
         if self.num_envs < 1:
             raise ValueError(f"num_envs={self.num_envs}: need at least 1")
+        if self.bootstrap < 0:
+            raise ValueError(f"bootstrap={self.bootstrap}: need 0 (no intervals) or more resamples")
         if self.video_episodes < 0:
             raise ValueError(f"video_episodes={self.video_episodes}: need 0 or more")
         if self.success not in SUCCESS_MODES:

@@ -4,6 +4,7 @@
     lo, hi = wilson_interval(7, 10)                    # 95% Wilson score interval
     mmrv(sim_rates, wm_rates)                          # simulator first: it is the ground truth
     curve = fidelity_curve(sim_videos, wm_videos)      # per-step PSNR / SSIM over the horizon
+    bootstrap_agreement(sim_outcomes, wm_outcomes, paired=True)   # 95% intervals of Pearson, Spearman, MMRV
 
 Everything here is plain numpy except ``fidelity_curve``, which imports torch when called (it
 reuses ``worldsim.tokenizer.metrics``). Undefined correlations (a constant input) are ``nan``.
@@ -118,6 +119,58 @@ def agreement(sim_rates, wm_rates) -> dict:
     return {"n_policies": len(sim_rates), "pearson": pearson(sim_rates, wm_rates),
             "spearman": spearman(sim_rates, wm_rates), "mmrv": mmrv(sim_rates, wm_rates),
             "mean_abs_error": mean_abs_error(sim_rates, wm_rates), "slope": slope, "intercept": intercept}
+
+
+AGREEMENT_STATS = ("pearson", "spearman", "mmrv")
+
+
+def bootstrap_rates(sim: list, other: list, paired: bool, resamples: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Success rates per policy of ``resamples`` bootstrap resamples: (B, P) for each column.
+
+    ``sim[p]`` / ``other[p]`` are policy p's episode outcomes (0/1) in each column. Episodes are
+    drawn with replacement within each policy; ``paired``: the same draws in both columns (episode
+    i of one is episode i of the other, so their arrays must have one length), else independent ones."""
+    a, b = np.empty((resamples, len(sim))), np.empty((resamples, len(sim)))
+    for p, (x, y) in enumerate(zip(sim, other)):
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        if paired and x.shape != y.shape:
+            raise ValueError(f"policy {p}: paired columns need one outcome per episode in both, got "
+                             f"{x.size} and {y.size}")
+        draw = rng.integers(0, x.size, (resamples, x.size))  # (B, n)
+        a[:, p] = x[draw].mean(axis=1)
+        b[:, p] = y[draw if paired else rng.integers(0, y.size, (resamples, y.size))].mean(axis=1)
+    return a, b
+
+
+def bootstrap_samples(sim: list, other: list, paired: bool, resamples: int = 1000, seed: int = 0) -> np.ndarray:
+    """(B, 3) Pearson, Spearman and MMRV of each bootstrap resample (simulator first); nan where undefined."""
+    a, b = bootstrap_rates(sim, other, paired, resamples, np.random.default_rng(seed))
+    return np.array([[pearson(x, y), spearman(x, y), mmrv(x, y)] for x, y in zip(a, b)]).reshape(-1, 3)
+
+
+def percentile_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """The central ``confidence`` interval of the finite values; (nan, nan) when none is finite."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return float("nan"), float("nan")
+    tail = 50 * (1 - confidence)
+    lo, hi = np.percentile(v, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def bootstrap_agreement(sim: list, other: list, paired: bool, resamples: int = 1000, seed: int = 0,
+                        confidence: float = 0.95) -> dict:
+    """Percentile-bootstrap intervals of Pearson, Spearman and MMRV across policies:
+    {"pearson_ci": (lo, hi), ..., "pearson_undefined": resamples where it is nan, ...,
+    "resamples", "seed", "paired"}."""
+    samples = bootstrap_samples(sim, other, paired, resamples, seed)
+    out: dict = {"resamples": resamples, "seed": seed, "paired": paired}
+    for j, name in enumerate(AGREEMENT_STATS):
+        out[f"{name}_ci"] = percentile_interval(samples[:, j], confidence)
+        out[f"{name}_undefined"] = int(np.isnan(samples[:, j]).sum())
+    return out
 
 
 def frame_scores(sim: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

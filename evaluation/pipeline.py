@@ -4,93 +4,41 @@
     from evaluation.pipeline import run_evaluation
     index = run_evaluation(EvalConfig(policies=["expert", "random"], episodes=20, out="runs/eval"))
 
-Columns: ``simulator`` (ground truth) always; ``world_model`` when ``world_model`` names a
-checkpoint (needs ``worldsim/WorldModel-v0``); with it, unless ``perception=false``,
-``simulator_perceived`` (the simulator with the world model's state head and judge in place of the
-true state and success: perception error alone); ``simulator_resampled`` (the simulator on other
-seeds: how far sampling noise alone moves the numbers) when ``resampled_sim=true``. Episode k
-of every policy is reset with ``seed + k`` in the simulator and the world model alike.
+Columns (``evaluation.columns``): the simulator, the world model, the simulator read through
+the world model's perception, optionally the simulator on other seeds. Episode k of every
+policy is reset with ``seed + k`` in the simulator and the world model alike.
+
+Two lanes run at once, each in its own worker process (``evaluation.workers``): the
+simulator-side columns, and the world model, which then replays the simulator's recorded
+episodes open loop (for fidelity) once they are stored. The simulator renders only what is
+read: an episode whose policy reads no pixels and whose frames are not kept steps physics alone.
+The report (``evaluation.assemble``) is built from the stored records only.
 
 Resumable: each finished episode is appended to ``<out>/records/<column>.jsonl`` at once; a
-rerun skips recorded episodes. A folder holding another evaluation (other env, env arguments,
-seed or world model, or a changed BC checkpoint) is refused with the differing settings named.
+rerun (after Ctrl-C, a kill, or with more episodes or policies) skips recorded episodes, and a
+rerun of a finished evaluation only rebuilds the report. A folder holding another evaluation
+(other env, env arguments, seed or world model, or a changed BC checkpoint) is refused with the
+differing settings named.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from evaluation.assemble import build_report
+from evaluation.assemble import WALL, build_report
+from evaluation.columns import Column, make_columns
 from evaluation.config import RESUMABLE, EvalConfig
+from evaluation.lanes import Lane, Replays, Rollouts
 from evaluation.policy_specs import build_policy, check_spec, fingerprint
 from evaluation.records import RecordStore
-from evaluation.runner import Job, run_jobs
-
-RESAMPLED_OFFSET = 1_000_000
-PERCEIVED_ENV = "worldsim/PerceivedSim-v0"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    label: str
-    env_id: str
-    env_kwargs: dict = field(hash=False)
-    seed_offset: int = 0
-    paired: bool = True  # same seeds as the simulator: episodes pair up, replays make sense
-    own_frames: bool = True  # renders frames of its own (else the simulator's: no fidelity, no video panel)
-
-
-# world models shipped in assets/, used by world_model=default
-DEFAULT_WORLD_MODELS = {"worldsim/TabletopPush-v0": "world_models/tabletop_push"}
-
-
-def resolve_world_model(cfg: EvalConfig) -> str | None:
-    """The world-model checkpoint to evaluate: ``default`` is the one shipped for ``cfg.env``
-    (none for an env without one), ``none`` or empty means the simulator alone."""
-    if cfg.world_model in (None, "", "none"):
-        return None
-    if cfg.world_model == "default":
-        from assets import asset_path
-
-        relative = DEFAULT_WORLD_MODELS.get(cfg.env)
-        return None if relative is None else str(asset_path(relative))
-    if not Path(cfg.world_model).exists():
-        raise ValueError(f"world_model={cfg.world_model!r} does not exist; give a world-model folder, "
-                         "'default' or 'none'")
-    return cfg.world_model
-
-
-def make_columns(cfg: EvalConfig) -> list[Column]:
-    from evaluation.vector import check_registered
-
-    check_registered(cfg.env)
-    kwargs = cfg.env_kwargs_resolved()
-    columns = [Column("simulator", "simulator", cfg.env, kwargs)]
-    world_model = resolve_world_model(cfg)
-    if world_model:
-        try:
-            check_registered(cfg.world_model_env)
-        except ValueError:
-            raise ValueError(f"world_model is set but the world-model env {cfg.world_model_env!r} is not "
-                             f"registered; run without world_model for a simulator-only report") from None
-        steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
-        # the world model must imitate exactly this simulator: the env refuses another one
-        expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
-        wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
-        columns.append(Column("world_model", "world model", cfg.world_model_env, wm_kwargs))
-        if cfg.perception:
-            judge = {k: v for k, v in cfg.world_model_kwargs.items() if k == "judge"}
-            columns.append(Column("simulator_perceived", "simulator, world model's perception", PERCEIVED_ENV,
-                                  {"checkpoint": world_model, **expected, **steps, **judge}, own_frames=False))
-    if cfg.resampled_sim:
-        columns.append(Column("simulator_resampled", "simulator, other seeds (not a world model)", cfg.env, kwargs,
-                              RESAMPLED_OFFSET, paired=False, own_frames=False))
-    return columns
+from evaluation.replay import recorded_keys, replay_name
+from evaluation.runner import Job
+from evaluation.workers import run_lanes
 
 
 def identity(cfg: EvalConfig) -> dict:
@@ -112,51 +60,68 @@ def resolve_policies(cfg: EvalConfig) -> list[str]:
 
 
 def describe_env(cfg: EvalConfig, specs: list[str]) -> dict:
-    """Build the simulator once (clear errors for bad env arguments) and every policy once."""
+    """Build the simulator once (clear errors for bad env arguments) and every policy once:
+    {"task", "fps", "reads_pixels": {spec: bool}} (plain data, sent to the workers)."""
     import envs
+    from policies.base import reads_pixels
 
     env = envs.make(cfg.env, **cfg.env_kwargs_resolved())
     try:
         env.reset(seed=cfg.seed)
         task = str(getattr(env.unwrapped, "task", cfg.env))
-        for spec in specs:
-            build_policy(spec, cfg.env, env.action_space, cfg.env_kwargs_resolved(), task)
-        return {"action_space": env.action_space, "task": task,
-                "fps": int(env.metadata.get("render_fps", 10))}
+        pixels = {spec: reads_pixels(build_policy(spec, cfg.env, env.action_space, cfg.env_kwargs_resolved(), task))
+                  for spec in specs}
+        return {"task": task, "fps": int(env.metadata.get("render_fps", 10)), "reads_pixels": pixels}
     finally:
         env.close()
 
 
-def plan(cfg: EvalConfig, specs: list[str], column: Column, done: set) -> list[Job]:
-    return [Job(spec, k, cfg.seed + column.seed_offset + k, record_frames=column.paired and k < cfg.video_episodes)
-            for spec in specs for k in range(cfg.episodes) if (spec, k) not in done]
+def plan(cfg: EvalConfig, specs: list[str], column: Column, reads_pixels: dict, done: set) -> list[Job]:
+    """The column's episodes not yet recorded, those that keep their frames first. A simulator
+    column renders an episode only if its frames are kept or its policy reads pixels."""
+    keep = column.paired and column.own_frames   # frames for videos and fidelity
+    jobs = []
+    for spec in specs:
+        for k in range(cfg.episodes):
+            if (spec, k) in done:
+                continue
+            record = keep and k < cfg.video_episodes
+            render = (record or reads_pixels[spec] or cfg.render_all) if column.render_switch else None
+            jobs.append(Job(spec, k, cfg.seed + column.seed_offset + k, record_frames=record, render=render))
+    return sorted(jobs, key=lambda job: not job.record_frames)
 
 
-def run_column(cfg: EvalConfig, column: Column, jobs: list[Job], store: RecordStore, described: dict, bar) -> None:
-    from evaluation.vector import make_vector_env
+def plan_lanes(cfg: EvalConfig, columns: list[Column], specs: list[str], described: dict,
+               store: RecordStore) -> list[Lane]:
+    """Each lane's tasks: its columns' episodes, then (world model) replays of the simulator's recordings."""
+    tasks: dict[str, list] = {}
+    for c in columns:
+        jobs = plan(cfg, specs, c, described["reads_pixels"], store.done(c.name))
+        tasks.setdefault(c.lane, []).append(Rollouts(c, tuple(jobs)))
+    keys = recorded_keys(specs, cfg.episodes, cfg.video_episodes)
+    for c in columns[1:]:
+        if c.paired and c.own_frames and keys:
+            done = store.done(replay_name(c.name))
+            tasks[c.lane].append(Replays(c, columns[0].name, tuple(k for k in keys if k not in done)))
+    return [Lane(name, tuple(t for t in lane if t.size)) for name, lane in tasks.items()]
 
-    if not jobs:
-        return
-    env = make_vector_env(column.env_id, min(cfg.num_envs, len(jobs)), column.env_kwargs)
-    wins: dict[str, int] = {}
-    finished = [0]
 
-    def policy_for(job: Job):
-        return build_policy(job.policy, cfg.env, described["action_space"], cfg.env_kwargs_resolved(), described["task"])
+class Progress:
+    """Worker events onto the progress bar: one tick per stored episode, wins per policy."""
 
-    def on_episode(record: dict, recording: dict | None) -> None:
-        store.append(column.name, record, recording)
-        wins[record["policy"]] = wins.get(record["policy"], 0) + bool(record[f"success_{cfg.success}"])
-        bar.set_postfix_str(f"{column.name}: {record['policy'][:32]} {wins[record['policy']]} wins")
-        bar.update(1)
-        finished[0] += 1
+    def __init__(self, bar):
+        self.bar, self.wins, self.episodes = bar, Counter(), 0
 
-    start = time.perf_counter()
-    try:
-        run_jobs(env, jobs, policy_for, on_episode)
-    finally:
-        env.close()
-        store.add_time(column.name, finished[0], time.perf_counter() - start)
+    def __call__(self, event: dict) -> None:
+        if event["kind"] == "skipped":
+            self.bar.total -= event["count"]
+            self.bar.refresh()
+            return
+        key = (event["column"], event["policy"])
+        self.wins[key] += event["success"]
+        self.bar.set_postfix_str(f"{key[0]}: {key[1][:32]} {self.wins[key]} wins", refresh=False)
+        self.bar.update(1)
+        self.episodes += 1
 
 
 def run_evaluation(cfg: EvalConfig) -> Path:
@@ -166,9 +131,22 @@ def run_evaluation(cfg: EvalConfig) -> Path:
     specs = resolve_policies(cfg)
     described = describe_env(cfg, specs)
     store = RecordStore(cfg.out, identity(cfg), {s: fingerprint(s) for s in specs})
-    jobs = {c.name: plan(cfg, specs, c, store.done(c.name)) for c in columns}
-    total = sum(len(j) for j in jobs.values())
-    with tqdm(total=total, desc="episodes", unit="ep", dynamic_ncols=True, disable=not cfg.progress) as bar:
-        for column in columns:
-            run_column(cfg, column, jobs[column.name], store, described, bar)
+    lanes = [lane for lane in plan_lanes(cfg, columns, specs, described, store) if lane.size]
+    total = sum(lane.size for lane in lanes)
+    if total:
+        run_all(cfg, lanes, described, store, total)
     return build_report(cfg, columns, specs, store, described)
+
+
+def run_all(cfg: EvalConfig, lanes: list[Lane], described: dict, store: RecordStore, total: int) -> None:
+    start = time.perf_counter()
+    with tqdm(total=total, desc="episodes", unit="ep", dynamic_ncols=True, disable=not cfg.progress) as bar:
+        progress = Progress(bar)
+        try:
+            run_lanes(lanes, cfg, described, progress, parallel=cfg.parallel)
+        except KeyboardInterrupt:
+            print(f"worldsim eval: interrupted; finished episodes are kept in {Path(cfg.out) / 'records'}: "
+                  "rerun the same command to resume", file=sys.stderr, flush=True)
+            raise
+        finally:
+            store.add_time(WALL, progress.episodes, time.perf_counter() - start)

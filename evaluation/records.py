@@ -5,11 +5,14 @@ that says which evaluation the folder holds (so a rerun resumes it and another o
     store.done("simulator")                       # {(policy, episode), ...} already recorded
     store.append("simulator", record, recording)  # one JSON line, flushed and fsynced; frames as .npz
     store.records("simulator")                    # every record, in order
+    RecordStore.attach("runs/eval")               # a worker's handle: no manifest check or write
 
 Layout under ``<out>/records/``: ``evaluation.json`` (identity and policy fingerprints),
 ``<column>.jsonl`` (one line per finished episode), ``frames/<column>/<policy>/ep<k>.npz``
 (frames per camera and actions of recorded episodes), ``timing.jsonl`` (wall time per run).
-A line cut short by a kill is dropped on the next open.
+A line cut short by a kill is dropped on the next read by the column's writer; other readers
+(``repair=False``, e.g. a worker waiting for another column's recordings) skip it and leave the
+file alone. Each column has one writer at a time, so appends need no lock.
 """
 
 from __future__ import annotations
@@ -42,10 +45,20 @@ def _differences(saved: dict, now: dict, prefix: str = "") -> list[str]:
 
 
 class RecordStore:
-    def __init__(self, out: str | Path, identity: dict, fingerprints: dict[str, str]):
+    def __init__(self, out: str | Path, identity: dict | None, fingerprints: dict[str, str] | None = None):
+        """Open (or create) the folder's store for the evaluation ``identity``; refuses another one.
+        ``identity=None``: attach to a store already opened (see ``attach``)."""
         self.out = Path(out)
         self.root = self.out / "records"
-        self._open(identity, fingerprints)
+        if identity is not None:
+            self._open(identity, fingerprints or {})
+
+    @classmethod
+    def attach(cls, out: str | Path) -> "RecordStore":
+        """The store of a folder the caller has already opened, without touching its manifest."""
+        if not (Path(out) / "records" / MANIFEST).is_file():
+            raise ValueError(f"{out} holds no evaluation ({Path(out) / 'records' / MANIFEST} is missing)")
+        return cls(out, None)
 
     def _open(self, identity: dict, fingerprints: dict[str, str]) -> None:
         manifest = self.root / MANIFEST
@@ -73,7 +86,9 @@ class RecordStore:
     def path(self, column: str) -> Path:
         return self.root / f"{column}.jsonl"
 
-    def records(self, column: str) -> list[dict]:
+    def records(self, column: str, repair: bool = True) -> list[dict]:
+        """Every complete record of ``column``, in order; ``repair`` rewrites the file without a
+        line a kill cut short (only the column's writer may repair)."""
         path = self.path(column)
         if not path.is_file():
             return []
@@ -85,12 +100,12 @@ class RecordStore:
                 good.append(line)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 continue
-        if len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
+        if repair and len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
             _write_bytes(path, b"".join(x + b"\n" for x in good))
         return records
 
-    def done(self, column: str) -> set[tuple[str, int]]:
-        return {(r["policy"], int(r["episode"])) for r in self.records(column)}
+    def done(self, column: str, repair: bool = True) -> set[tuple[str, int]]:
+        return {(r["policy"], int(r["episode"])) for r in self.records(column, repair)}
 
     def append(self, column: str, record: dict, recording: dict | None = None) -> dict:
         record = {"column": column, **record, "finished_at": time.time()}
@@ -125,8 +140,13 @@ class RecordStore:
     # ------------------------------------------------------------ timing
 
     def add_time(self, column: str, episodes: int, seconds: float) -> None:
-        with open(self.root / "timing.jsonl", "a") as f:
-            f.write(json.dumps({"column": column, "episodes": episodes, "seconds": seconds}) + "\n")
+        """Append one line (a single O_APPEND write, so workers may add theirs concurrently)."""
+        line = (json.dumps({"column": column, "episodes": episodes, "seconds": seconds}) + "\n").encode()
+        fd = os.open(self.root / "timing.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
 
     def timing(self) -> list[dict]:
         path = self.root / "timing.jsonl"

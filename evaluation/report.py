@@ -4,8 +4,9 @@
 
 ``index.html`` has inline CSS, a few lines of inline JS (sortable table), inline SVG plots and
 the videos as base64 mp4 with a PNG poster, so it opens offline from anywhere. Sections:
-agreement between each compared column and the simulator (Pearson, Spearman, MMRV, mean
-absolute error, scatter with fitted line), per-policy success with Wilson intervals (table and
+agreement between each compared column and the simulator (Pearson, Spearman, MMRV with
+bootstrap intervals, mean absolute error, paired-episode outcome agreement, the same over the
+policies the world model did not see in training, scatter with fitted line), per-policy success with Wilson intervals (table and
 bars), fidelity over the horizon, videos, failures.
 """
 
@@ -29,6 +30,7 @@ th{background:#f4f4f4;cursor:pointer;white-space:normal}td:first-child,th:first-
 .meta{color:#555;font-size:13px}.plots{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 figure{margin:0 0 16px 0}figcaption{font-size:12px;color:#444;max-width:640px}
 video{image-rendering:pixelated;border:1px solid #ccc;max-width:100%}
+.ci{color:#666;font-size:12px}h3{font-size:15px;margin-top:20px}
 """
 
 JS = """
@@ -76,9 +78,55 @@ def header(results: dict) -> str:
              f"{results['episodes_per_policy']} episodes per policy (episode k reset with seed "
              f"{results['seed']} + k), success counted {'at any step' if results['success_mode'] == 'any' else 'at the end'}, "
              f"{int(100 * results['confidence'])}% Wilson intervals; {len(results['policies'])} policies; "
-             f"evaluation time {_num(t.get('eval_s'), 1)} s; generated {escape(results.get('generated_at', ''))}</p>"]
+             f"evaluation wall time {_num(results.get('wall_s'), 1)} s (simulator column {_num(t.get('eval_s'), 1)} s); "
+             f"generated {escape(results.get('generated_at', ''))}</p>"]
     parts += [f"<div class='note'>{escape(n)}</div>" for n in results.get("notes", [])]
     return "\n".join(parts)
+
+
+def _with_ci(a: dict, name: str) -> str:
+    ci = a.get(f"{name}_ci")
+    if not ci or ci[0] is None:
+        return _num(a.get(name))
+    return f"{_num(a.get(name))} <span class='ci'>[{_num(ci[0])}, {_num(ci[1])}]</span>"
+
+
+def agreement_table(results: dict, agreement: dict) -> str:
+    rows = []
+    for col in results["columns"][1:]:
+        a = agreement.get(col["name"])
+        if a is None:
+            continue
+        rows.append(f"<tr><td>{escape(col['label'])}</td><td>{a['n_policies']}</td><td>{_with_ci(a, 'pearson')}</td>"
+                    f"<td>{_with_ci(a, 'spearman')}</td><td>{_with_ci(a, 'mmrv')}</td><td>{_num(a['mean_abs_error'])}</td>"
+                    f"<td>{_num(a.get('paired_outcome_agreement'))}</td></tr>")
+    return ("<table><thead><tr><th>column vs simulator</th><th>policies</th><th>Pearson r</th><th>Spearman &rho;</th>"
+            "<th>MMRV</th><th>mean |error|</th><th>same outcome per paired episode</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def interval_note(results: dict) -> str:
+    n = results.get("bootstrap_resamples") or 0
+    if not n:
+        return ""
+    return (f"<p class='meta'>In brackets: {int(100 * results['confidence'])}% percentile-bootstrap intervals "
+            f"({n} resamples, seed {results['seed']}): episodes drawn with replacement within each policy, the "
+            f"same draws in both columns where episodes pair up (same seeds).</p>")
+
+
+def unseen_part(results: dict) -> str:
+    unseen = results.get("unseen")
+    if not unseen:
+        return ""
+    head = "<h3>Policies the world model did not see in training</h3>"
+    if unseen["train_policies"] is None:
+        return head + f"<p class='meta'>Not known: {escape(unseen['note'])}.</p>"
+    listed = ", ".join(escape(s) for s in unseen["policies"]) or "none"
+    intro = (f"<p class='meta'>Trained on: {', '.join(escape(s) for s in unseen['train_policies'])}. Unseen (a base "
+             f"or degradation absent from training): {listed}.</p>")
+    if not unseen["agreement"]:
+        return head + intro + f"<p class='meta'>{escape(unseen['note'])}.</p>"
+    return head + intro + agreement_table(results, unseen["agreement"])
 
 
 def agreement_section(results: dict) -> str:
@@ -87,15 +135,7 @@ def agreement_section(results: dict) -> str:
     out = ["<h2>Agreement with the simulator</h2>"]
     if not others:
         return out[0] + "<p>Only the simulator column was run: nothing to compare yet (set <code>world_model=CKPT</code>).</p>"
-    rows = []
-    for col in others:
-        a = results["agreement"][col["name"]]
-        rows.append(f"<tr><td>{escape(col['label'])}</td><td>{a['n_policies']}</td><td>{_num(a['pearson'])}</td>"
-                    f"<td>{_num(a['spearman'])}</td><td>{_num(a['mmrv'])}</td><td>{_num(a['mean_abs_error'])}</td>"
-                    f"<td>{_num(a.get('paired_outcome_agreement'))}</td></tr>")
-    out.append("<table><thead><tr><th>column vs simulator</th><th>policies</th><th>Pearson r</th><th>Spearman &rho;</th>"
-               "<th>MMRV</th><th>mean |error|</th><th>same outcome per paired episode</th></tr></thead><tbody>"
-               + "".join(rows) + "</tbody></table>")
+    out += [agreement_table(results, results["agreement"]), interval_note(results), unseen_part(results)]
     out.append("<div class='plots'>" + "".join(_scatter(results, ref, col) for col in others) + "</div>")
     return "\n".join(out)
 

@@ -1,7 +1,8 @@
 """From per-episode records to the numbers of a report: per-policy rates, agreement, eval_info.json.
 
     per_policy = policy_table(records, specs, episodes=20, success="any", confidence=0.95)
-    agree = column_agreement(per_policy["simulator"], per_policy["world_model"], paired_records)
+    agree = column_agreement(per_policy["simulator"], per_policy["world_model"])
+    compared = compare_columns(sim_records, wm_records, specs, episodes=20, success="any", paired=True)
     info = lerobot_eval_info(records, specs, eval_s=123.0)     # lerobot-eval's schema
 
 Records are the dicts ``evaluation.runner`` produces (plus ``column`` and ``finished_at``). Only
@@ -16,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from evaluation.metrics import agreement, success_rate, wilson_interval
+from evaluation.metrics import agreement, bootstrap_agreement, success_rate, wilson_interval
 
 
 def select(records: list[dict], spec: str, episodes: int) -> list[dict]:
@@ -61,6 +62,43 @@ def column_agreement(ref_table: dict, other_table: dict) -> dict:
     sim = [ref_table[s]["rate"] for s in specs]
     other = [other_table[s]["rate"] for s in specs]
     return {**agreement(sim, other), "policies": specs}
+
+
+def episode_outcomes(records: list[dict], spec: str, episodes: int, success: str) -> dict[int, bool]:
+    return {int(r["episode"]): bool(r[f"success_{success}"]) for r in select(records, spec, episodes)}
+
+
+def outcome_lists(ref: list[dict], other: list[dict], specs: list[str], episodes: int, success: str,
+                  paired: bool) -> tuple[list, list]:
+    """Per policy the outcomes of each column, for the bootstrap; paired: episodes present in both, aligned."""
+    a_all, b_all = [], []
+    for spec in specs:
+        a, b = episode_outcomes(ref, spec, episodes, success), episode_outcomes(other, spec, episodes, success)
+        if paired:
+            keys_a = keys_b = sorted(set(a) & set(b))
+        else:
+            keys_a, keys_b = sorted(a), sorted(b)
+        if keys_a and keys_b:
+            a_all.append([a[k] for k in keys_a])
+            b_all.append([b[k] for k in keys_b])
+    return a_all, b_all
+
+
+def compare_columns(ref: list[dict], other: list[dict], specs: list[str], episodes: int, success: str,
+                    paired: bool, confidence: float = 0.95, resamples: int = 1000, seed: int = 0) -> dict:
+    """Every agreement number of a column against the simulator over ``specs``: Pearson, Spearman,
+    MMRV, MAE, fit (``column_agreement``), their bootstrap intervals (``resamples`` > 0; episodes
+    resampled within each policy, jointly in both columns when ``paired``) and, when ``paired``,
+    the paired-episode outcome agreement."""
+    ref_table = policy_table(ref, specs, episodes, success, confidence)
+    out = column_agreement(ref_table, policy_table(other, specs, episodes, success, confidence))
+    if resamples and out["policies"]:
+        sim, oth = outcome_lists(ref, other, out["policies"], episodes, success, paired)
+        out.update(bootstrap_agreement(sim, oth, paired, resamples, seed, confidence))
+    if paired:
+        ref, other = ([r for spec in specs for r in select(rs, spec, episodes)] for rs in (ref, other))
+    out["paired_outcome_agreement"] = paired_outcome_agreement(ref, other, success) if paired else None
+    return out
 
 
 def lerobot_eval_info(records: list[dict], specs: list[str], episodes: int, success: str, eval_s: float,

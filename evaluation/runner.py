@@ -16,6 +16,11 @@ a slot that finishes is reset at once with the next job's seed (``options={"rese
 ``SAME_STEP`` / ``NEXT_STEP`` (a native world-model vector env): jobs run in waves of
 ``num_envs``; a slot's autoreset episode is ignored until the wave ends.
 
+A job's ``render`` (None: the env's default) goes to the slot's reset as ``options={"render":
+...}``: a simulator with the render switch (``envs.camera_rendering``) then steps physics alone
+for an episode whose policy reads no pixels and whose frames are not kept. Slots are reset in
+one call per render setting; the episode is the same either way.
+
 A policy whose ``act`` raises, returns NaN/inf or the wrong shape ends that episode as a failure
 with a reason (``record["failure"]``); out-of-bounds actions are clipped and counted.
 """
@@ -37,6 +42,7 @@ class Job:
     seed: int                      # env reset seed and policy seed
     record_frames: bool = False    # keep every frame and action of this episode
     max_steps: int | None = None   # end the episode after this many steps (open-loop replay)
+    render: bool | None = None     # reset option "render" of the episode; None: the env's default
 
 
 def autoreset_mode(env) -> AutoresetMode:
@@ -131,6 +137,7 @@ class Rollout:
         self.neutral = np.clip(np.zeros(self.space.shape, np.float32), self.space.low, self.space.high)
         self.slots: list[Episode | None] = [None] * env.num_envs
         self.last_seed = [0] * env.num_envs
+        self.last_render: list[bool | None] = [None] * env.num_envs
 
     def active(self) -> bool:
         return any(s is not None for s in self.slots)
@@ -143,7 +150,7 @@ class Rollout:
                 self.instances[(i, job.policy)] = policy
         policy.reset(1, job.seed)
         self.slots[i] = Episode(job, policy, single_obs(obs, i))
-        self.last_seed[i] = job.seed
+        self.last_seed[i], self.last_render[i] = job.seed, job.render
 
     def finish(self, i: int, failure: str | None = None) -> None:
         episode, self.slots[i] = self.slots[i], None
@@ -190,7 +197,7 @@ def run_jobs(env, jobs: list[Job], policy_for: Callable[[Job], Any],
     rollout = Rollout(env, policy_for, on_episode, reuse_policies)
     queue = deque(jobs)
     refill = autoreset_mode(env) == AutoresetMode.DISABLED
-    obs = _reset_all(env, rollout, queue)
+    obs = _reset_all(env, rollout, queue, refill)
     while rollout.active():
         actions = rollout.actions(obs)
         obs, rewards, terminated, truncated, info = env.step(actions)
@@ -198,17 +205,35 @@ def run_jobs(env, jobs: list[Job], policy_for: Callable[[Job], Any],
         if refill:
             obs = _refill(env, rollout, queue, np.logical_or(terminated, truncated), obs)
         elif not rollout.active() and queue:
-            obs = _reset_all(env, rollout, queue)
+            obs = _reset_all(env, rollout, queue, refill)
 
 
-def _reset_all(env, rollout: Rollout, queue: deque):
-    """Reset every slot; the first ``num_envs`` queued jobs start, other slots idle."""
+def _options(render: bool | None) -> dict:
+    return {} if render is None else {"render": render}
+
+
+def _reset_all(env, rollout: Rollout, queue: deque, refill: bool):
+    """Reset every slot; the first ``num_envs`` queued jobs start, other slots idle. With ``refill``
+    (DISABLED autoreset) slots whose job asks for another render setting than slot 0's are reset
+    again with theirs; in waves the first job's setting holds for the wave."""
     wave = [queue.popleft() if queue else None for _ in range(env.num_envs)]
     seeds = [job.seed if job else rollout.last_seed[i] for i, job in enumerate(wave)]
-    obs, _ = env.reset(seed=seeds)
+    renders = [job.render if job else rollout.last_render[i] for i, job in enumerate(wave)]
+    obs, _ = env.reset(seed=seeds, options=_options(renders[0]))
+    if refill:
+        obs = _reset_groups(env, seeds, renders, [r != renders[0] for r in renders], obs)
     for i, job in enumerate(wave):
         if job is not None:
             rollout.start(i, job, obs)
+    return obs
+
+
+def _reset_groups(env, seeds: list, renders: list, mask: list[bool], obs):
+    """Reset the slots in ``mask`` with their seeds, one ``reset`` call per render setting."""
+    for render in dict.fromkeys(r for r, m in zip(renders, mask) if m):
+        group = np.array([m and r == render for r, m in zip(renders, mask)])
+        obs, _ = env.reset(seed=[s if g else None for s, g in zip(seeds, group)],
+                           options={"reset_mask": group, **_options(render)})
     return obs
 
 
@@ -217,12 +242,12 @@ def _refill(env, rollout: Rollout, queue: deque, done: np.ndarray, obs):
     every slot whose env is done: one without a job idles on a repeat of its last seed."""
     free = [i for i, s in enumerate(rollout.slots) if s is None]
     assign = {i: queue.popleft() for i in free if queue}
-    mask = np.array([bool(done[i]) or i in assign for i in range(env.num_envs)])
-    if not mask.any():
+    mask = [bool(done[i]) or i in assign for i in range(env.num_envs)]
+    if not any(mask):
         return obs
-    seeds = [assign[i].seed if i in assign else (rollout.last_seed[i] if mask[i] else None)
-             for i in range(env.num_envs)]
-    obs, _ = env.reset(seed=seeds, options={"reset_mask": mask})
+    seeds = [assign[i].seed if i in assign else rollout.last_seed[i] for i in range(env.num_envs)]
+    renders = [assign[i].render if i in assign else rollout.last_render[i] for i in range(env.num_envs)]
+    obs = _reset_groups(env, seeds, renders, mask, obs)
     for i, job in assign.items():
         rollout.start(i, job, obs)
     return obs

@@ -1,4 +1,5 @@
-"""``worldsim eval`` with its defaults compares the simulator with the shipped world model."""
+"""``worldsim eval`` with its defaults compares the simulator with the shipped world model (which sees
+the top and front cameras, so the tests name them)."""
 
 import json
 
@@ -8,7 +9,7 @@ from worldsim.cli import main
 def test_default_evaluation_has_a_paired_world_model_column(tmp_path):
     out = tmp_path / "eval"
     argv = ["eval", "--out", str(out), "policies=[expert,random]", "episodes=2", "max_steps=6",
-            "num_envs=2", "progress=false"]
+            "num_envs=2", "progress=false", "cameras=[top,front]"]
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     assert [c["name"] for c in results["columns"]] == ["simulator", "world_model", "simulator_perceived"]
@@ -23,5 +24,5 @@ def test_default_evaluation_has_a_paired_world_model_column(tmp_path):
 
 
 def test_a_world_model_for_another_image_size_is_refused(tmp_path, capsys):
-    assert main(["eval", "--out", str(tmp_path / "e"), "image_size=32", "episodes=1"]) == 2
+    assert main(["eval", "--out", str(tmp_path / "e"), "image_size=32", "episodes=1", "cameras=[top,front]"]) == 2
     assert "image_size=32 was asked for" in capsys.readouterr().err

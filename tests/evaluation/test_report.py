@@ -1,8 +1,9 @@
 """The report folder: a comparison column exercised honestly, and index.html in headless Chromium.
 
 The comparison code path runs with two stand-ins that are labelled as what they are: the
-simulator on other seeds (``resampled_sim``) and the simulator's own records replayed in the
-simulator (a self-check: agreement and fidelity must come out perfect). No world model is faked.
+simulator on other seeds (``resampled_sim``) and the simulator's own records as a second column
+whose open-loop replays run in the simulator through the world-model lane's replay task (a
+self-check: agreement and fidelity must come out perfect). No world model is faked.
 """
 
 import json
@@ -15,9 +16,12 @@ import numpy as np
 import pytest
 
 from evaluation.assemble import build_report
+from evaluation.columns import Column, make_columns
 from evaluation.config import EvalConfig
-from evaluation.pipeline import Column, describe_env, make_columns, resolve_policies, run_evaluation
+from evaluation.lanes import Lane, Replays, run_lane
+from evaluation.pipeline import describe_env, resolve_policies, run_evaluation
 from evaluation.records import RecordStore
+from evaluation.replay import recorded_keys
 from worldsim.config import load_config
 
 SETTINGS = ["cameras=[top]", "image_size=32", "max_steps=25", "progress=false", "episodes=3", "video_episodes=1",
@@ -37,7 +41,7 @@ def report(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def self_check(report):
-    """The simulator's records as a paired column, replayed in the simulator: a perfect 'world model'."""
+    """The simulator's records as a paired column, its replays run in the simulator: a perfect 'world model'."""
     cfg, out = report
     records = out / "records"
     shutil.copy(records / "simulator.jsonl", records / "simulator_selfcheck.jsonl")
@@ -45,8 +49,11 @@ def self_check(report):
     column = Column("simulator_selfcheck", "simulator again (self-check, not a world model)", sim.env_id,
                     sim.env_kwargs)
     specs = resolve_policies(cfg)
+    described = describe_env(cfg, specs)
+    keys = tuple(recorded_keys(specs, cfg.episodes, cfg.video_episodes))
+    run_lane(Lane("selfcheck", (Replays(column, "simulator", keys),)), cfg, described, notify=lambda event: None)
     store = RecordStore(out, json.loads((records / "evaluation.json").read_text())["identity"], {})
-    index = build_report(cfg, [sim, column], specs, store, describe_env(cfg, specs))
+    index = build_report(cfg, [sim, column], specs, store, described)
     return json.loads((out / "results.json").read_text()), index
 
 

@@ -1,0 +1,108 @@
+"""The columns of an evaluation: which env each one runs, how its episodes pair with the simulator's,
+and which worker lane runs it.
+
+    columns = make_columns(cfg)       # [simulator, world_model, simulator_perceived, ...]
+
+``simulator`` (ground truth) always; ``world_model`` when ``cfg.world_model`` names a world-model
+folder (``default``: the one shipped for the env); with it, unless ``perception=false``,
+``simulator_perceived`` (the simulator with the world model's state head and judge in place of
+the true state and success: perception error alone); ``simulator_resampled`` (the simulator on
+other seeds: the sampling-noise floor) when ``resampled_sim=true``. The simulator-side columns
+share the ``simulator`` lane (one worker), the world model has its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluation.config import EvalConfig
+
+RESAMPLED_OFFSET = 1_000_000
+PERCEIVED_ENV = "worldsim/PerceivedSim-v0"
+SIM_LANE, WORLD_MODEL_LANE = "simulator", "world_model"
+# world models shipped in assets/, used by world_model=default
+DEFAULT_WORLD_MODELS = {"worldsim/TabletopPush-v0": "world_models/tabletop_push"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    env_id: str
+    env_kwargs: dict = field(hash=False)
+    seed_offset: int = 0
+    paired: bool = True  # same seeds as the simulator: episodes pair up, replays make sense
+    own_frames: bool = True  # renders frames of its own (else the simulator's: no fidelity, no video panel)
+    render_switch: bool = False  # a simulator with reset(options={"render": ...}): renders only what is read
+    lane: str = SIM_LANE  # the worker that runs it
+
+
+def resolve_world_model(cfg: EvalConfig) -> str | None:
+    """The world-model folder to evaluate: ``default`` is the one shipped for ``cfg.env`` (none for
+    an env without one), ``none`` or empty means the simulator alone."""
+    if cfg.world_model in (None, "", "none"):
+        return None
+    if cfg.world_model == "default":
+        from assets import asset_path
+
+        relative = DEFAULT_WORLD_MODELS.get(cfg.env)
+        return None if relative is None else str(asset_path(relative))
+    if not Path(cfg.world_model).exists():
+        raise ValueError(f"world_model={cfg.world_model!r} does not exist; give a world-model folder, "
+                         "'default' or 'none'")
+    return cfg.world_model
+
+
+def world_model_config(folder: str) -> dict:
+    """The world-model folder's ``config.yaml`` as plain data (no weights loaded); {} if it has none."""
+    from omegaconf import OmegaConf
+
+    path = Path(folder) / "config.yaml"
+    return OmegaConf.to_container(OmegaConf.load(path), resolve=True) if path.is_file() else {}
+
+
+def check_world_model(folder: str, cfg: EvalConfig) -> None:
+    """ValueError, before anything runs, when the folder was trained for another simulator, other
+    cameras or another image size than ``cfg`` asks for."""
+    from envs.world_model.session import check_expected
+
+    sim = world_model_config(folder).get("sim")
+    if sim:
+        check_expected(sim, folder, cfg.env, list(cfg.cameras), cfg.image_size)
+
+
+def make_columns(cfg: EvalConfig) -> list[Column]:
+    from evaluation.vector import check_registered
+
+    check_registered(cfg.env)
+    kwargs = cfg.env_kwargs_resolved()
+    columns = [Column("simulator", "simulator", cfg.env, kwargs, render_switch=True)]
+    world_model = resolve_world_model(cfg)
+    if world_model:
+        columns += world_model_columns(cfg, world_model)
+    if cfg.resampled_sim:
+        columns.append(Column("simulator_resampled", "simulator, other seeds (not a world model)", cfg.env, kwargs,
+                              RESAMPLED_OFFSET, paired=False, own_frames=False, render_switch=True))
+    return columns
+
+
+def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
+    from evaluation.vector import check_registered
+
+    try:
+        check_registered(cfg.world_model_env)
+    except ValueError:
+        raise ValueError(f"world_model is set but the world-model env {cfg.world_model_env!r} is not "
+                         f"registered; run without world_model for a simulator-only report") from None
+    check_world_model(world_model, cfg)
+    steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
+    # the world model must imitate exactly this simulator: the env refuses another one
+    expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
+    wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
+    columns = [Column("world_model", "world model", cfg.world_model_env, wm_kwargs, lane=WORLD_MODEL_LANE)]
+    if cfg.perception:
+        judge = {k: v for k, v in cfg.world_model_kwargs.items() if k == "judge"}
+        columns.append(Column("simulator_perceived", "simulator, world model's perception", PERCEIVED_ENV,
+                              {"checkpoint": world_model, **expected, **steps, **judge}, own_frames=False))
+    return columns
