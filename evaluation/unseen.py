@@ -31,15 +31,18 @@ def train_policies(folder: str | None) -> list[str] | None:
     listed = (world_model_config(folder).get("provenance") or {}).get("train_policies")
     if listed is None:
         return None
-    if isinstance(listed, str):
-        listed = [listed]
-    return [s.strip() for entry in listed for s in str(entry).split(",") if s.strip()]
+    return split_mixes([listed] if isinstance(listed, str) else listed)
+
+
+def split_mixes(specs) -> list[str]:
+    """Specs with every comma-separated mix split into its specs."""
+    return [s.strip() for entry in specs for s in str(entry).split(",") if s.strip()]
 
 
 def unseen_policies(specs: list[str], train: list[str]) -> list[str]:
-    """The specs whose base or any degradation name no training spec has, in the order given."""
+    """The specs whose base or any degradation name no training spec (or mix) has, in the order given."""
     bases, degradations = set(), set()
-    for spec in train:
+    for spec in split_mixes(train):
         base, names = spec_parts(spec)
         bases.add(base)
         degradations |= names

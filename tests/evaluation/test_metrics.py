@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from evaluation.metrics import (fidelity_curve, fit_line, mean_abs_error, mmrv, pearson, ranks, spearman,
-                                success_rate, wilson_interval)
+from evaluation.metrics import (agreement, bootstrap_agreement, bootstrap_samples, fidelity_curve, fit_line,
+                                mean_abs_error, mmrv, pearson, percentile_interval, ranks, spearman, success_rate,
+                                wilson_interval)
 
 
 def test_wilson_interval_7_of_10():
@@ -89,3 +90,51 @@ def test_fidelity_curve_by_hand():
     both = fidelity_curve([sim, sim[:2]], [sim, sim[:2] + 10])
     assert both["count"] == [2, 2, 1, 1]
     assert both["psnr"][0] == pytest.approx((100 + 28.1308) / 2, abs=1e-3) and both["psnr"][3] == 100.0
+
+
+def test_bootstrap_of_policies_whose_episodes_all_agree_is_the_point_estimate():
+    # every episode of a policy has the same outcome, so every resample has the same rates:
+    # simulator [1, 0, 1, 0], other [1, 0, 0, 0]. Pearson by hand: dx = [.5, -.5, .5, -.5],
+    # dy = [.75, -.25, -.25, -.25], sum dx dy = .5, sum dx^2 = 1, sum dy^2 = .75 -> r = .5 / sqrt(.75)
+    sim = [[1] * 4, [0] * 4, [1] * 4, [0] * 4]
+    other = [[1] * 4, [0] * 4, [0] * 4, [0] * 4]
+    point = agreement([1, 0, 1, 0], [1, 0, 0, 0])
+    assert point["pearson"] == pytest.approx(0.5 / math.sqrt(0.75))
+    for paired in (True, False):
+        ci = bootstrap_agreement(sim, other, paired, resamples=200)
+        for name in ("pearson", "spearman", "mmrv"):
+            assert ci[f"{name}_ci"] == (point[name], point[name]), (name, paired)
+
+
+def test_paired_resampling_keeps_identical_columns_in_perfect_agreement():
+    # the other column has exactly the simulator's outcomes, episode by episode: drawn jointly,
+    # every resample has equal rates in both (Pearson and Spearman 1, MMRV 0); drawn
+    # independently, the columns drift apart and the intervals widen
+    outcomes = [[1] * 9 + [0], [1] * 6 + [0] * 4, [1] * 3 + [0] * 7]
+    paired = bootstrap_agreement(outcomes, outcomes, paired=True)
+    assert paired["pearson_ci"] == pytest.approx((1.0, 1.0)) and paired["spearman_ci"] == pytest.approx((1.0, 1.0))
+    assert paired["mmrv_ci"] == (0.0, 0.0)
+    apart = bootstrap_agreement(outcomes, outcomes, paired=False)
+    assert apart["pearson_ci"][0] < 0.9 and apart["mmrv_ci"][1] > 0.0
+    assert bootstrap_agreement(outcomes, outcomes, paired=False) == apart      # fixed seed: reproducible
+
+
+def test_bootstrap_mmrv_distribution_by_hand():
+    # simulator: policy A always succeeds, B never (R = [1, 0] in every resample). Other column,
+    # paired: A's episodes [1, 0], B's [0, 1]. A resample's S_A is 1, .5, 0 with probability
+    # 1/4, 1/2, 1/4 and S_B likewise, independently. MMRV = (1[S_A < S_B] + 1[S_B >= S_A]) / 2:
+    # 1 if S_A < S_B (prob (1 - P(equal)) / 2 = (1 - .375) / 2 = .3125), .5 if equal (.375),
+    # 0 if S_A > S_B (.3125). The point estimate (S_A = S_B = .5) is .5; the 95% interval [0, 1].
+    sim, other = [[1, 1], [0, 0]], [[1, 0], [0, 1]]
+    assert mmrv([1, 0], [0.5, 0.5]) == 0.5
+    values = bootstrap_samples(sim, other, paired=True, resamples=4000)[:, 2]
+    for v, p in ((0.0, 0.3125), (0.5, 0.375), (1.0, 0.3125)):
+        assert np.mean(values == v) == pytest.approx(p, abs=0.03)
+    assert bootstrap_agreement(sim, other, paired=True)["mmrv_ci"] == (0.0, 1.0)
+
+
+def test_percentile_interval_ignores_undefined_resamples():
+    assert all(math.isnan(v) for v in percentile_interval([float("nan")] * 3))
+    assert percentile_interval([0.0, float("nan"), 1.0, 0.5], confidence=0.5) == (0.25, 0.75)
+    with pytest.raises(ValueError, match="paired columns need one outcome per episode"):
+        bootstrap_agreement([[1, 0]], [[1, 0, 1]], paired=True)

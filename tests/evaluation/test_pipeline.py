@@ -14,7 +14,7 @@ from evaluation.config import EvalConfig
 from evaluation.pipeline import run_evaluation
 from worldsim.config import load_config
 
-from eval_helpers import SMALL_OVERRIDES
+from eval_helpers import SMALL_OVERRIDES, forbid_rollouts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,3 +146,45 @@ def test_cli_entry_registers_worldsim_eval(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["eval", "--help"])
     assert "eval_info.json" in capsys.readouterr().out
+
+
+
+def test_a_rerun_of_a_finished_evaluation_only_rebuilds_the_report(tmp_path, monkeypatch):
+    out = tmp_path / "ev"
+    args = ["policies=[random,expert]", "episodes=2", "video_episodes=1", "resampled_sim=true"]
+    run_evaluation(config(out, *args))
+    records = {p.name: p.read_bytes() for p in (out / "records").glob("*.jsonl") if p.name != "timing.jsonl"}
+    first = json.loads((out / "results.json").read_text())
+    forbid_rollouts(monkeypatch)
+    start = time.perf_counter()
+    run_evaluation(config(out, *args))
+    assert time.perf_counter() - start < 30
+    assert {p.name: p.read_bytes() for p in (out / "records").glob("*.jsonl") if p.name != "timing.jsonl"} == records
+    again = json.loads((out / "results.json").read_text())
+    assert again["per_policy"] == first["per_policy"] and again["agreement"] == first["agreement"]
+
+
+def test_num_envs_beyond_the_episodes_is_clamped(tmp_path, monkeypatch):
+    import evaluation.vector
+
+    made, real = [], evaluation.vector.make_vector_env
+    monkeypatch.setattr(evaluation.vector, "make_vector_env",
+                        lambda env_id, n, kwargs=None: made.append(n) or real(env_id, n, kwargs))
+    out = tmp_path / "ev"
+    run_evaluation(config(out, "policies=[random]", "episodes=2", "num_envs=16", "parallel=false"))
+    assert made == [2] and len(lines(out / "records" / "simulator.jsonl")) == 2
+
+
+def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camera():
+    from evaluation.columns import make_columns
+    from evaluation.pipeline import resolve_policies
+    from evaluation.zoo import ZOOS
+
+    cfg = EvalConfig()
+    assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo) == (100, ["top"], 64, "default")
+    assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
+    assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 11
+    assert ZOOS[cfg.env]["quick"]                                  # zoo=quick stays
+    columns = make_columns(EvalConfig(cameras=["top", "front"]))   # the shipped world model's cameras
+    assert [(c.name, c.lane) for c in columns] == [("simulator", "simulator"), ("world_model", "world_model"),
+                                                   ("simulator_perceived", "simulator")]

@@ -6,6 +6,7 @@ whose open-loop replays run in the simulator through the world-model lane's repl
 self-check: agreement and fidelity must come out perfect). No world model is faked.
 """
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -79,6 +80,47 @@ def test_self_check_column_agrees_perfectly(self_check):
     curve = results["fidelity"]["simulator_selfcheck"]["top"]
     assert len(curve["psnr"]) > 1 and set(curve["psnr"]) == {100.0} and np.allclose(curve["ssim"], 1.0)
     assert len(results["videos"]) == 3 and all("simulator again" in v["caption"] for v in results["videos"])
+
+
+def copied_column_report(report, tmp_path_factory, train: list[str]) -> dict:
+    """The report of a copy of the folder with a 'world_model' column that is the simulator's own
+    records (not a world model), its folder listing ``train`` as its training policies."""
+    cfg, out = report
+    copy = tmp_path_factory.mktemp("copied") / "ev"
+    shutil.copytree(out, copy)
+    shutil.copy(copy / "records" / "simulator.jsonl", copy / "records" / "world_model.jsonl")
+    folder = tmp_path_factory.mktemp("wm")
+    (folder / "config.yaml").write_text("provenance:\n  train_policies: [" + ", ".join(train) + "]\n")
+    sim, resampled = make_columns(cfg)
+    column = Column("world_model", "simulator's records again (not a world model)", sim.env_id,
+                    {"checkpoint": str(folder)}, own_frames=False)
+    cfg = dataclasses.replace(cfg, out=str(copy))
+    specs = resolve_policies(cfg)
+    store = RecordStore(copy, json.loads((copy / "records" / "evaluation.json").read_text())["identity"], {})
+    build_report(cfg, [sim, column, resampled], specs, store, describe_env(cfg, specs))
+    return {"results": json.loads((copy / "results.json").read_text()), "html": (copy / "index.html").read_text()}
+
+
+def test_agreement_has_bootstrap_intervals_and_an_unseen_policy_part(report, tmp_path_factory):
+    got = copied_column_report(report, tmp_path_factory, ["play"])       # every evaluated policy is unseen
+    results = got["results"]
+    same = results["agreement"]["world_model"]
+    assert same["paired"] is True and same["resamples"] == 1000 and same["paired_outcome_agreement"] == 1.0
+    assert same["mmrv_ci"] == [0.0, 0.0]             # drawn jointly, identical columns agree in every resample
+    resampled = results["agreement"]["simulator_resampled"]
+    assert resampled["paired"] is False and resampled["mmrv_ci"][0] <= resampled["mmrv"] <= resampled["mmrv_ci"][1]
+    unseen = results["unseen"]
+    assert unseen["train_policies"] == ["play"] and unseen["policies"] == results["policies"]
+    assert unseen["agreement"]["world_model"]["mmrv_ci"] == [0.0, 0.0]
+    assert unseen["agreement"]["world_model"]["policies"] == results["policies"]
+    assert "did not see in training" in got["html"] and "percentile-bootstrap intervals" in got["html"]
+    assert f"<span class='ci'>[{same['mmrv_ci'][0]:.3f}, {same['mmrv_ci'][1]:.3f}]</span>" in got["html"]
+
+
+def test_fewer_than_three_unseen_policies_get_a_note_not_numbers(report, tmp_path_factory):
+    unseen = copied_column_report(report, tmp_path_factory, ["expert"])["results"]["unseen"]
+    assert unseen["policies"] == ["expert+noise:1.0", "random"] and unseen["agreement"] == {}
+    assert "needs at least 3" in unseen["note"]
 
 
 def chromium(*args, timeout=90):
