@@ -2,7 +2,7 @@
 
 Registered in ``worldsim/cli.py`` with ``add_eval_parser(sub)``; on its own:
 
-    python -m evaluation.cli_entry --out runs/eval episodes=20 policies=[expert,random]
+    python -m evaluation.cli_entry --out runs/eval episodes=100 policies=[expert,random]
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import argparse
 DESCRIPTION = (
     "Roll out policies in the simulator (and a world model) and write a report folder: index.html, "
     "eval_info.json (lerobot-eval's schema), results.json. Settings as key=value: env=ID task=push-v3 "
-    "cameras=[top,front] image_size=64 max_steps=N policies=[expert,expert+noise:0.5,bc:RUN] zoo=default|quick "
-    "bc=[RUN] bc_per_run=3 episodes=20 seed=0 num_envs=4 success=any|end world_model=CKPT resampled_sim=true "
-    "video_episodes=1. Rerun on the same --out to resume."
+    "cameras=[top] image_size=64 max_steps=N policies=[expert,expert+noise:0.5,bc:RUN] zoo=default|quick "
+    "bc=[RUN] bc_per_run=3 episodes=100 seed=0 num_envs=16 success=any|end world_model=default|CKPT|none "
+    "perception=true resampled_sim=false video_episodes=1 bootstrap=1000 parallel=true render_all=false. "
+    "Rerun on the same --out to resume (after Ctrl-C too); a rerun of a finished evaluation only rebuilds "
+    "the report."
 )
 
 

@@ -35,7 +35,8 @@ class EvalConfig:
     bc_per_run: int = 3                     # checkpoints taken from each BC run (0: all), first to last
     episodes: int = 100                     # per policy; episode k is reset with seed + k
     seed: int = 0
-    num_envs: int = 4                       # env slots per column, clamped to the episodes it has left
+    num_envs: int = 16                      # env slots per column (the world model steps them in one batch),
+                                            # clamped to the episodes the column has left
     success: str = "any"                    # success at any step ("any") or at the episode's end ("end")
     confidence: float = 0.95                # of the Wilson and bootstrap intervals
     bootstrap: int = 1000                   # resamples of the agreement intervals (0: none)
