@@ -181,7 +181,7 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
     from evaluation.zoo import ZOOS
 
     cfg = EvalConfig()
-    assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo) == (100, ["top"], 64, "default")
+    assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64, "default", 16)
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
     assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 11
     assert ZOOS[cfg.env]["quick"]                                  # zoo=quick stays
