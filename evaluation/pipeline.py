@@ -113,6 +113,9 @@ class Progress:
         self.bar, self.wins, self.episodes = bar, Counter(), 0
 
     def __call__(self, event: dict) -> None:
+        if event["kind"] == "notice":
+            self.bar.write(event["message"], file=sys.stderr)
+            return
         if event["kind"] == "skipped":
             self.bar.total -= event["count"]
             self.bar.refresh()

@@ -4,7 +4,7 @@
 
 Each worker (``spawn``; ``OMP_NUM_THREADS`` and friends set to 1 for it, and torch's threads)
 runs ``evaluation.lanes.run_lane`` and sends its events to this process over its own pipe, where
-``on_event`` sees them (the progress bar). A worker that dies (killed, out of memory, a crash in
+``on_event`` sees them (the progress bar), with ``{"kind": "notice", "message"}`` for restarts. A worker that dies (killed, out of memory, a crash in
 native code) is started again on the same lane: the lane skips the episodes already recorded, so
 its unfinished ones are rerun and none is counted twice; after ``MAX_RESTARTS`` deaths the
 evaluation stops. A worker that raises sends the error, which is raised here (``ValueError``
@@ -130,8 +130,8 @@ class Supervisor:
         while reader is not None and reader.poll():
             try:
                 event = reader.recv()
-            except (EOFError, OSError, ValueError, TypeError, AttributeError, ImportError):
-                reader.close()   # the worker is gone (or died mid-message)
+            except Exception:   # EOF, or a message cut short by the worker's death
+                reader.close()
                 self.running[name] = (lane, proc, None)
                 return
             if event.get("kind") == "error":
@@ -153,8 +153,8 @@ class Supervisor:
         if self.deaths[name] > MAX_RESTARTS:
             raise WorkerError(f"the {name} evaluation worker died {self.deaths[name]} times (last exit code "
                               f"{proc.exitcode}); its finished episodes are kept, rerun to resume")
-        print(f"worldsim eval: the {name} worker died (exit code {proc.exitcode}); starting it again to run "
-              f"its unfinished episodes", file=sys.stderr, flush=True)
+        self.on_event({"kind": "notice", "message": f"worldsim eval: the {name} worker died (exit code "
+                                                    f"{proc.exitcode}); starting it again to run its unfinished episodes"})
         self.start(lane)
 
     def stop(self) -> None:
