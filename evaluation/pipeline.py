@@ -98,7 +98,9 @@ def plan_lanes(cfg: EvalConfig, columns: list[Column], specs: list[str], describ
     for c in columns:
         jobs = plan(cfg, specs, c, described["reads_pixels"], store.done(c.name))
         tasks.setdefault(c.lane, []).append(Rollouts(c, tuple(jobs)))
-    keys = recorded_keys(specs, cfg.episodes, cfg.video_episodes)
+    sim = {(r["policy"], int(r["episode"])): r for r in store.records(columns[0].name)}
+    # recorded episodes still to come, or stored with frames (one a policy ended by failing has none)
+    keys = [k for k in recorded_keys(specs, cfg.episodes, cfg.video_episodes) if k not in sim or sim[k].get("frames")]
     for c in columns[1:]:
         if c.paired and c.own_frames and keys:
             done = store.done(replay_name(c.name))

@@ -188,3 +188,26 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
     columns = make_columns(EvalConfig(cameras=["top", "front"]))   # the shipped world model's cameras
     assert [(c.name, c.lane) for c in columns] == [("simulator", "simulator"), ("world_model", "world_model"),
                                                    ("simulator_perceived", "simulator")]
+
+
+def test_replays_are_planned_for_recorded_episodes_that_kept_their_frames(tmp_path):
+    import numpy as np
+
+    from evaluation.columns import Column
+    from evaluation.lanes import Replays
+    from evaluation.pipeline import plan_lanes
+    from evaluation.records import RecordStore
+
+    cfg = EvalConfig(episodes=2, video_episodes=1, out=str(tmp_path))
+    store = RecordStore(tmp_path, {"test": True}, {})
+    base = {"episode": 0, "seed": 0, "success_any": False, "success_end": False, "length": 1}
+    recording = {"frames": {"top": np.zeros((2, 8, 8, 3), np.uint8)}, "actions": np.zeros((1, 2), np.float32)}
+    store.append("simulator", {**base, "policy": "broken", "failure": "act raised"})      # ended failing: no frames
+    store.append("simulator", {**base, "policy": "expert"}, recording)
+    store.append("world_model_replay", {**base, "policy": "expert"}, recording)          # already replayed
+    columns = [Column("simulator", "simulator", "env", {}, render_switch=True),
+               Column("world_model", "world model", "wm", {}, lane="world_model")]
+    lanes = {lane.name: lane for lane in plan_lanes(cfg, columns, ["broken", "expert", "random"], {
+        "reads_pixels": {"broken": False, "expert": False, "random": False}}, store)}
+    replays = [t for t in lanes["world_model"].tasks if isinstance(t, Replays)]
+    assert [t.keys for t in replays] == [(("random", 0),)]      # broken: nothing to replay; expert: done
