@@ -41,6 +41,11 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.is_file() else []
 
 
+def finished(path: Path) -> int:
+    """Complete lines so far (the file may be mid-append)."""
+    return path.read_bytes().count(b"\n") if path.is_file() else 0
+
+
 def outcomes(out: Path, column: str) -> dict:
     return {(r["policy"], r["episode"]): (r["seed"], r["return"], r["length"], r["success_any"])
             for r in lines(out / "records" / f"{column}.jsonl")}
@@ -53,10 +58,10 @@ def kill_worker_when(path: Path, count: int, lane: str = "simulator") -> dict:
     def watch():
         deadline = time.time() + 120
         while time.time() < deadline:
-            if len(lines(path)) >= count:
+            if finished(path) >= count:
                 for proc in multiprocessing.active_children():
                     if proc.name == f"worldsim-eval-{lane}":
-                        seen["records"] = len(lines(path))
+                        seen["records"] = finished(path)
                         os.kill(proc.pid, signal.SIGKILL)
                         return
             time.sleep(0.005)
@@ -100,14 +105,14 @@ def test_ctrl_c_stops_the_workers_and_the_folder_resumes(tmp_path, reference):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     jsonl = out / "records" / "simulator.jsonl"
     deadline = time.time() + 120
-    while len(lines(jsonl)) < 3 and proc.poll() is None and time.time() < deadline:
+    while finished(jsonl) < 3 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "rerun the same command to resume" in err
-    stopped = len(lines(jsonl))
+    stopped = jsonl.read_bytes()
     time.sleep(1.0)
-    assert len(lines(jsonl)) == stopped < EPISODES               # no worker left writing
+    assert jsonl.read_bytes() == stopped and finished(jsonl) < EPISODES   # no worker left writing
     run_evaluation(config(out))
     for column in ("simulator", "simulator_resampled"):
         keys = [(r["policy"], r["episode"]) for r in lines(out / "records" / f"{column}.jsonl")]
