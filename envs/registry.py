@@ -20,7 +20,9 @@ WORLD_MODELS = {
     "worldsim/DrivingWorldModel-v0": dict(entry_point="envs.multiview_world_env:MultiViewWorldModelEnv", max_episode_steps=150),
     "worldsim/CameraWorld-v0": dict(entry_point="envs.camera_world_env:CameraWorldEnv", max_episode_steps=50),
     # the simulator with a world model's state head and judge in place of its true state and success
-    "worldsim/PerceivedSim-v0": dict(entry_point="envs.world_model.perceived:PerceivedSimEnv", max_episode_steps=100),
+    "worldsim/PerceivedSim-v0": dict(entry_point="envs.world_model.perceived:PerceivedSimEnv",
+                                     vector_entry_point="envs.world_model.perceived:PerceivedSimVectorEnv",
+                                     max_episode_steps=100),
 }
 
 

@@ -17,6 +17,8 @@ EXPERTS = {
     "worldsim/MetaWorld-v0": "policies.metaworld_expert:MetaWorldExpert",
     "worldsim/DrivingMultiView-v0": "policies.driving_expert:DrivingExpert",
 }
+# play data: varied contacts and pushes for world-model training (not a task solver)
+PLAY = {"worldsim/TabletopPush-v0": "policies.tabletop_play:TabletopPushPlay"}
 
 
 def _load(path: str):
@@ -38,6 +40,10 @@ def make_policy(spec: str | PolicySpec, env_id: str, action_space, env_kwargs: d
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if spec.base == "expert":
         policy = make_expert(env_id, action_space, env_kwargs)
+    elif spec.base == "play":
+        if env_id not in PLAY:
+            raise ValueError(f"no play policy for env {env_id!r}; play policies exist for: {', '.join(PLAY)}")
+        policy = _load(PLAY[env_id])(action_space)
     else:
         from policies.random_policy import RandomPolicy
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BASES = ("expert", "random")
+BASES = ("expert", "random", "play")
 DEGRADATIONS = {  # name: (description, allowed range)
     "noise": ("Gaussian action noise, std in half-ranges", (0.0, 10.0)),
     "eps": ("probability of a random action per step", (0.0, 1.0)),

@@ -171,6 +171,12 @@ class WorldModel:
         frames = decode_views(self.tokenizer, latents * self.scale, len(self.cameras))  # (N, 3, H, V*W)
         return dict(zip(self.cameras, (to_uint8(f) for f in frames.chunk(len(self.cameras), dim=-1))))
 
+    def perception(self):
+        """Batched reading of frames the model did not make (posttrain.latent_perception)."""
+        from posttrain.latent_perception import LatentPerception
+
+        return LatentPerception(self)
+
     # -------------------------------------------------------- input checks
 
     def _check_frames(self, frames: dict) -> list[np.ndarray]:

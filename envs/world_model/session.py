@@ -31,13 +31,31 @@ def default_checkpoint() -> Path:
     return path
 
 
-def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
-                 judge=None, env_id=None, cameras=None, image_size=None):
+def model_class(path: str):
+    """The world-model class a folder was made for: its ``config.yaml`` names the family
+    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.world_model)."""
+    config = Path(path) / "config.yaml"
+    family = None
+    if config.is_file():
+        from worldsim.training.checkpoint import read_config
+
+        family = read_config(path).get("family")
+    if family == "pixel_unet":
+        from posttrain.pixel_unet.world_model import PixelWorldModel
+
+        return PixelWorldModel
+    if family is not None:
+        raise ValueError(f"{path}: unknown world-model family {family!r}; known: pixel_unet, or none (latent)")
     from posttrain.world_model import WorldModel
 
+    return WorldModel
+
+
+def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
+                 judge=None, env_id=None, cameras=None, image_size=None):
     path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
-    wm = WorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler, reencode=reencode,
-                         judge=judge)
+    wm = model_class(path).load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
+                                reencode=reencode, judge=judge)
     check_expected(wm.sim, path, env_id, cameras, image_size)
     return wm
 

@@ -20,7 +20,8 @@ class GenerateConfig:
     depth: bool = True
     segmentation: bool = True
     camera_params: bool = True
-    video_crf: int = 18                   # video quality (lower is better)
+    video_crf: int = 18                   # video quality (lower is better; 0 with yuv444p: lossless)
+    video_pix_fmt: str = "yuv420p"        # yuv444p keeps full-resolution colour (small objects)
 
     def env_kwargs(self) -> dict:
         kwargs = {"image_size": self.image_size}
@@ -42,3 +43,5 @@ class GenerateConfig:
             raise ValueError(f"workers={self.workers}; need at least 1")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps={self.max_steps}; need at least 1 or null")
+        if self.video_pix_fmt not in ("yuv420p", "yuv444p"):
+            raise ValueError(f"video_pix_fmt={self.video_pix_fmt!r}; allowed: yuv420p, yuv444p")

@@ -82,7 +82,8 @@ def _assemble(cfg: GenerateConfig, run: RunFolder, manifest: dict, described: di
     run_info = {k: v for k, v in manifest.items() if k != "status"}
     extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()}}}
     writer = LeRobotWriter(staging, WriterConfig(fps=described["fps"], robot_type=described["robot_type"],
-                                                 features=features, extra_info=extra, crf=cfg.video_crf))
+                                                 features=features, extra_info=extra, crf=cfg.video_crf,
+                                                 pix_fmt=cfg.video_pix_fmt))
     for i in tqdm(range(cfg.episodes), desc="writing dataset", unit="ep", dynamic_ncols=True):
         episode = run.load_episode(i)
         writer.add_episode({k: v for k, v in episode.items() if k in features}, task=described["task"])

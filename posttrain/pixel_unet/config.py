@@ -1,0 +1,69 @@
+"""Typed configs of the pixel world model: network, predictor, training.
+
+    cfg = load_config(PixelTrainConfig, overrides=["steps=3000", "predictor=diffusion"])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PREDICTORS = ("deterministic", "diffusion")
+
+
+@dataclass
+class UNetConfig:
+    context: int = 4                  # frames of history given to the network (the last is the current one)
+    action_dim: int = 2
+    patch: int = 4                    # lossless pixel unshuffle factor before the first level
+    channels: list[int] = field(default_factory=lambda: [48, 96, 128])   # per level, after the unshuffle
+    blocks: int = 1                   # residual blocks per level and side
+    cond_dim: int = 128               # width of the action / noise-level embedding
+    groups: int = 8
+    diffusion: bool = False           # also takes the noisy next frame (EDM denoiser)
+
+
+@dataclass
+class EDMSettings:
+    sigma_data: float = 0.5
+    p_mean: float = -0.4              # training noise levels: lognormal (DIAMOND's)
+    p_std: float = 1.2
+    sigma_min: float = 2e-3
+    sigma_max: float = 5.0
+    sample_steps: int = 3             # Euler steps at inference
+    rho: float = 7.0
+
+
+@dataclass
+class PixelTrainConfig:
+    data: str = ""                    # LeRobotDataset from `worldsim generate`
+    out: str = ""
+    camera: str = "top"
+    predictor: str = "deterministic"
+    net: UNetConfig = field(default_factory=UNetConfig)
+    edm: EDMSettings = field(default_factory=EDMSettings)
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    rollout_start: float = 0.5        # fraction of steps trained on one-step targets before rollouts start
+    rollout_k: int = 4                # unrolled steps on the model's own predictions after that
+    context_noise_max: float = 0.3    # context frames get sigma ~ U(0, max) * (a coin flip), given to the network
+    changed_weight: float = 10.0      # extra loss weight on pixels that change between frames
+    holdout_episodes: int = 16        # last episodes of the dataset, kept out of training
+    ckpt_every: int = 250
+    seed: int = 0
+    threads: int = 1
+
+    def validate(self) -> None:
+        if self.predictor not in PREDICTORS:
+            raise ValueError(f"predictor={self.predictor!r}; allowed: {', '.join(PREDICTORS)}")
+        if self.net.context < 1:
+            raise ValueError(f"net.context={self.net.context}; need at least 1 frame")
+        if self.rollout_k < 1:
+            raise ValueError(f"rollout_k={self.rollout_k}; need at least 1")
+        if not 0.0 <= self.rollout_start <= 1.0:
+            raise ValueError(f"rollout_start={self.rollout_start}; must be a fraction in [0, 1]")
+        if not self.data or not self.out:
+            raise ValueError("data=DATASET and out=RUN_FOLDER are required")

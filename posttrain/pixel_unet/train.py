@@ -1,0 +1,151 @@
+"""Train one predictor of the pixel world model: context noise, then training on its own rollouts.
+
+    python -m posttrain.pixel_unet.train data=runs/push_wm out=runs/pix_det predictor=deterministic steps=2000
+    python -m posttrain.pixel_unet.train data=runs/push_wm out=runs/pix_diff predictor=diffusion steps=2000
+
+Each step samples windows of ``net.context`` frames and their actions from the dataset and
+predicts the next frame. The context frames get Gaussian noise of a random level (0 in 30% of
+samples), and the network is told the level, so at inference (clean context) it knows to trust
+its own slightly-off frames (GameNGen). After ``rollout_start`` of the steps, each sample is
+unrolled ``rollout_k`` steps, the model's own (detached) predictions becoming the context of
+the next step, with the true frame as every step's target (DIAMOND-style stability on its own
+rollouts). Checkpoints (``<out>/checkpoint/``: weights, optimizer, RNG; safetensors and JSON,
+never pickle) are written every ``ckpt_every`` steps; rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from posttrain.pixel_unet.config import PixelTrainConfig
+from posttrain.pixel_unet.data import Episodes, check_context, load_episodes, sample_windows
+from posttrain.pixel_unet.predictors import make_predictor
+from worldsim.training import checkpoint as ckpt
+
+CKPT = "checkpoint"
+
+
+def changed_weight(target, last, extra: float):
+    """1 everywhere, ``1 + extra`` where the target frame differs from the last context frame: (B, 1, H, W)."""
+    moved = ((target - last).abs().amax(dim=1, keepdim=True) > 0.06).float()
+    return 1.0 + extra * torch.nn.functional.max_pool2d(moved, 3, stride=1, padding=1)
+
+
+def noisy_context(context, max_sigma: float, gen: torch.Generator):
+    """(context + noise, sigma (B,)): sigma ~ U(0, max) in 70% of samples, else 0."""
+    b = context.shape[0]
+    sigma = torch.rand(b, generator=gen) * max_sigma * (torch.rand(b, generator=gen) < 0.7).float()
+    return context + sigma.view(b, 1, 1, 1, 1) * torch.randn(context.shape, generator=gen), sigma
+
+
+def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Generator) -> torch.Tensor:
+    """Mean loss over ``horizon`` unrolled steps of one batch of windows."""
+    k = cfg.net.context
+    frames, actions = batch.frames, batch.actions  # (B, K + h, 3, H, W), (B, K + h - 1, A)
+    context, total = frames[:, :k], 0.0
+    for j in range(horizon):
+        target, last = frames[:, k + j], context[:, -1]
+        noisy, sigma = noisy_context(context, cfg.context_noise_max, gen)
+        loss, pred = model.loss(noisy, actions[:, j:j + k], sigma, target,
+                                changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen)
+        total = total + loss / horizon
+        context = torch.cat([context[:, 1:], pred.detach().clamp(-1, 1)[:, None]], dim=1)
+        del last
+    return total
+
+
+def lr_at(step: int, cfg: PixelTrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def save(out: Path, model, opt, step: int, rng: np.random.Generator, gen: torch.Generator) -> None:
+    folder = out / CKPT
+    tmp = out / (CKPT + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    ckpt.write_tensors(tmp / "model.safetensors", ckpt.tensor_state(model))
+    tensors: dict = {"torch_rng": gen.get_state()}
+    structure = ckpt.flatten_state(opt.state_dict(), tensors, "opt")
+    ckpt.write_tensors(tmp / "train_state.safetensors", tensors)
+    ckpt.write_json(tmp / "train_state.json", {"step": step, "opt": structure, "numpy_rng": rng.bit_generator.state})
+    if folder.exists():
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+    tmp.rename(folder)
+
+
+def resume(out: Path, model, opt, rng: np.random.Generator, gen: torch.Generator) -> int:
+    folder = out / CKPT
+    if not (folder / "train_state.json").is_file():
+        return 0
+    ckpt.load_tensor_state(model, ckpt.read_tensors(folder / "model.safetensors"))
+    tensors = ckpt.read_tensors(folder / "train_state.safetensors")
+    state = ckpt.read_json(folder / "train_state.json")
+    opt.load_state_dict(ckpt.unflatten_state(state["opt"], tensors))
+    rng.bit_generator.state = state["numpy_rng"]
+    gen.set_state(tensors["torch_rng"])
+    return int(state["step"])
+
+
+def holdout_split(episodes: Episodes, n: int) -> tuple[Episodes, Episodes]:
+    idx = np.arange(len(episodes.lengths))
+    return episodes.subset(idx[:-n] if n else idx), episodes.subset(idx[-n:] if n else idx[:0])
+
+
+def train(cfg: PixelTrainConfig) -> Path:
+    """Train (or resume) the run ``cfg.out``; returns the checkpoint folder."""
+    cfg.validate()
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from worldsim.config import save_config
+
+    save_config(cfg, out / "config.yaml")
+    episodes, _ = holdout_split(load_episodes(cfg.data, cfg.camera), cfg.holdout_episodes)
+    check_context(episodes, cfg.net.context, cfg.rollout_k)
+    torch.manual_seed(cfg.seed)
+    model = make_predictor(cfg.predictor, cfg.net, cfg.edm)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
+    start = resume(out, model, opt, rng, gen)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.predictor}", unit="step")
+    log = open(out / "loss.log", "a")
+    for step in bar:
+        rolling = step >= cfg.rollout_start * cfg.steps
+        horizon = cfg.rollout_k if rolling else 1
+        batch = sample_windows(episodes, max(4, cfg.batch_size // horizon * 2) if rolling else cfg.batch_size,
+                               cfg.net.context, horizon, rng)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss = train_step(model, batch, cfg, horizon, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        bar.set_postfix(loss=f"{loss.item():.5f}", h=horizon)
+        log.write(f"{step} {horizon} {loss.item():.6f} {time.time():.0f}\n")
+        if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+            log.flush()
+            save(out, model, opt, step + 1, rng, gen)
+    return out / CKPT
+
+
+def main(argv: list[str] | None = None) -> None:
+    from worldsim.config import load_config
+
+    cfg = load_config(PixelTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
+    print(f"checkpoint in {train(cfg)}")
+
+
+if __name__ == "__main__":
+    main()

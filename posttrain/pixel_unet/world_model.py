@@ -1,0 +1,197 @@
+"""The pixel world model as the envs step it: batched, stateful, frames in and frames out.
+
+    wm = PixelWorldModel.load("assets/world_models/tabletop_push")      # a folder from export.py
+    state = wm.start({"top": uint8 (N, T, H, W, 3)}, None, {"agent_pos": ..., "environment_state": ...}, seeds)
+    state, frames, extras = wm.step(state, actions)                      # actions (N, A)
+    frames["top"]                        # uint8 (N, H, W, 3): the predicted next frame
+    extras["agent_pos"], extras["environment_state"], extras["reward"], extras["success"]
+
+The state holds the last ``context`` frames (padded at the start by repeating the first one,
+with zero actions between, as in training) and the actions between them. A step runs the
+predictor once (deterministic) or ``sample_steps`` Euler steps (diffusion), rounds the frame to
+uint8 (what the policy sees is what the model continues from), and reads the state from it
+with the state reader; the goal never moves, so it is read once, from the first frame. Reward
+and success are the task's own rule on that state (``judge="state"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from posttrain.pixel_unet.config import EDMSettings, UNetConfig
+from posttrain.pixel_unet.predictors import make_predictor
+from posttrain.pixel_unet.reader import ReaderConfig, StateReader
+
+FAMILY = "pixel_unet"
+
+
+@dataclass
+class PixelState:
+    """Per-env tensors batched on dim 0: frames (N, K, 3, H, W) in [-1, 1], actions (N, K-1, A),
+    agent_pos (N, D), environment_state (N, E); one torch.Generator per env; steps (N,)."""
+
+    frames: torch.Tensor
+    actions: torch.Tensor
+    agent_pos: torch.Tensor
+    environment_state: torch.Tensor
+    generators: list = field(default_factory=list)
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def num_envs(self) -> int:
+        return self.frames.shape[0]
+
+    def replace(self, indices: Sequence[int], other: "PixelState") -> "PixelState":
+        """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
+        idx = torch.as_tensor(list(indices), dtype=torch.long)
+        if len(idx) != other.num_envs:
+            raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
+        out = PixelState(*(t.clone() for t in (self.frames, self.actions, self.agent_pos, self.environment_state)),
+                         list(self.generators), self.steps.copy())
+        for name in ("frames", "actions", "agent_pos", "environment_state"):
+            getattr(out, name)[idx] = getattr(other, name)
+        for j, i in enumerate(idx.tolist()):
+            out.generators[i], out.steps[i] = other.generators[j], other.steps[j]
+        return out
+
+
+def to_float(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (..., H, W, 3) -> float (..., 3, H, W) in [-1, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 127.5 - 1.0
+    return t.movedim(-1, -3)
+
+
+def to_uint8(frames: torch.Tensor) -> np.ndarray:
+    """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3)."""
+    return ((frames.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+class PixelWorldModel:
+    def __init__(self, config: dict, predictor: torch.nn.Module, reader: StateReader, sample_steps=None,
+                 judge: Optional[str] = None):
+        from evaluation.judges.rules import state_rule
+
+        self.config, self.predictor, self.reader = config, predictor, reader
+        self.sim = config["sim"]
+        self.cameras = list(self.sim["cameras"])
+        if judge not in (None, "state"):
+            raise ValueError(f"judge={judge!r}: a pixel world model judges with the task's rule on the state it "
+                             f"reads (judge='state'); it has no learned judge")
+        self.rule = state_rule(self.sim["env_id"])
+        if self.rule is None:
+            raise ValueError(f"no success rule for {self.sim['env_id']} (evaluation/judges/rules.py)")
+        self.context = int(predictor.net.cfg.context)
+        self.sample_steps = sample_steps
+        self.action_low = np.asarray(self.sim["action_low"], np.float32)
+        self.action_high = np.asarray(self.sim["action_high"], np.float32)
+
+    @classmethod
+    def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
+             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "PixelWorldModel":
+        from posttrain.bundle import prefixed, read_bundle, structured
+        from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+
+        if reencode:
+            raise ValueError("reencode=True applies to latent world models; a pixel world model carries frames")
+        config, tensors, _ = read_bundle(path)
+        name = predictor or config["default_predictor"]
+        if name not in config["predictors"]:
+            raise ValueError(f"{path} has no predictor {name!r}; it has {sorted(config['predictors'])}")
+        check_sampling(config["predictors"][name]["kind"], sample_steps, sampler)
+        net = build_predictor(config["predictors"][name])
+        reader = StateReader(structured(ReaderConfig, config["reader"]))
+        for module, prefix in ((net, f"predictors.{name}."), (reader, "reader.")):
+            part = prefixed(tensors, prefix)
+            check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
+            load_tensor_state(module, part)
+            module.eval().requires_grad_(False)
+        return cls(config, net, reader, sample_steps, judge)
+
+    # -------------------------------------------------------- the contract
+
+    @torch.no_grad()
+    def start(self, context_frames: dict, context_actions=None, context_state: Optional[dict] = None,
+              seeds: Optional[Sequence[Optional[int]]] = None) -> PixelState:
+        frames = self._check_frames(context_frames)  # (N, T, 3, H, W)
+        n, t = frames.shape[:2]
+        acts = torch.zeros(n, t - 1, len(self.action_low)) if context_actions is None else \
+            torch.as_tensor(np.asarray(context_actions, np.float32))
+        if acts.shape[:2] != (n, t - 1):
+            raise ValueError(f"context_actions must be (N, T-1, A) = ({n}, {t - 1}, A), got {tuple(acts.shape)}")
+        keep = [max(0, t - self.context + i) for i in range(self.context)]  # padded by repeating frame 0
+        acts = torch.cat([torch.zeros(n, self.context, acts.shape[2]), acts], dim=1)[:, -(self.context - 1):] \
+            if self.context > 1 else acts[:, :0]
+        xy = self.reader(frames[:, -1])  # (N, objects, 2)
+        goal = self.reader(frames[:, 0])[:, 2]
+        agent, env = xy[:, 0], torch.cat([xy[:, 1], goal], dim=1)
+        gens = [torch.Generator().manual_seed(int(s)) if s is not None else torch.Generator()
+                for s in (list(seeds) if seeds is not None else [None] * n)]
+        return PixelState(frames[:, keep].contiguous(), acts.contiguous(), agent, env, gens, np.zeros(n, np.int64))
+
+    @torch.no_grad()
+    def step(self, state: PixelState, actions) -> tuple[PixelState, dict, dict]:
+        action = self._check_actions(actions, state.num_envs)  # (N, A)
+        acts = torch.cat([state.actions, action[:, None]], dim=1)  # (N, K, A)
+        kwargs = {"steps": self.sample_steps} if self.predictor.kind == "diffusion" else {}
+        nxt = self.predictor.predict(state.frames, acts, state.generators, **kwargs)
+        shown = to_uint8(nxt)
+        nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
+        xy = self.reader(nxt)
+        agent = xy[:, 0]
+        env = torch.cat([xy[:, 1], state.environment_state[:, 2:]], dim=1)
+        reward, success = self.rule(agent.numpy(), env.numpy())
+        new = PixelState(torch.cat([state.frames[:, 1:], nxt[:, None]], dim=1), acts[:, 1:], agent, env,
+                         state.generators, state.steps + 1)
+        extras = {"agent_pos": agent.numpy().astype(np.float32), "environment_state": env.numpy().astype(np.float32),
+                  "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
+        return new, {self.cameras[0]: shown}, extras
+
+    def perception(self):
+        from posttrain.pixel_unet.perception import PixelPerception
+
+        return PixelPerception(self)
+
+    # -------------------------------------------------------- input checks
+
+    def _check_frames(self, frames: dict) -> torch.Tensor:
+        if not isinstance(frames, dict) or set(frames) != set(self.cameras):
+            got = sorted(frames) if isinstance(frames, dict) else type(frames).__name__
+            raise ValueError(f"context_frames must be {{camera: uint8 (N, T, H, W, 3)}} for cameras {self.cameras}, "
+                             f"got {got}")
+        v = np.asarray(frames[self.cameras[0]])
+        want = (self.sim["height"], self.sim["width"], 3)
+        if v.dtype != np.uint8 or v.ndim != 5 or v.shape[2:] != want or v.shape[1] < 1:
+            raise ValueError(f"context_frames[{self.cameras[0]!r}] must be uint8 (N, T>=1, {want[0]}, {want[1]}, 3), "
+                             f"got {v.dtype} {v.shape}")
+        return to_float(v)
+
+    def _check_actions(self, actions, n: int) -> torch.Tensor:
+        a = np.asarray(actions, np.float32)
+        if a.shape != (n, len(self.action_low)):
+            raise ValueError(f"actions must be (N, A) = ({n}, {len(self.action_low)}), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"actions contain NaN or inf: {a.tolist()}")
+        if np.any(a < self.action_low - 1e-6) or np.any(a > self.action_high + 1e-6):
+            raise ValueError(f"actions {a.tolist()} out of bounds [{self.action_low.tolist()}, "
+                             f"{self.action_high.tolist()}]")
+        return torch.from_numpy(a)
+
+
+def build_predictor(piece: dict) -> torch.nn.Module:
+    from posttrain.bundle import structured
+
+    return make_predictor(piece["kind"], structured(UNetConfig, piece["net"]), structured(EDMSettings, piece["edm"]))
+
+
+def check_sampling(kind: str, sample_steps, sampler) -> None:
+    if sample_steps is not None and (not isinstance(sample_steps, (int, np.integer)) or sample_steps < 1):
+        raise ValueError(f"sample_steps={sample_steps!r}; need a positive int (1-3 Euler steps are typical)")
+    if sampler not in (None, "euler"):
+        raise ValueError(f"sampler={sampler!r}; the pixel world model samples with 'euler'")
+    if kind != "diffusion" and sample_steps is not None:
+        raise ValueError(f"sample_steps={sample_steps} is for a diffusion predictor; this one is {kind}")
