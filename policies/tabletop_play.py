@@ -24,6 +24,8 @@ APPROACH, PUSH, WANDER = 0, 1, 2
 
 
 class TabletopPushPlay:
+    reads_pixels = False
+
     def __init__(self, action_space):
         self.action_space = action_space
         self.reset(1, 0)
