@@ -1,0 +1,53 @@
+"""A valid pixel world-model folder with random weights, for tests and smoke runs (no training).
+
+    path = untrained_pixel_world_model("runs/wm_tiny", {"cameras": ["top"], "image_size": 32},
+                                       UNetConfig(channels=[16, 32]), perturb=0.05)
+
+The predictors' weights are perturbed from their (copy-the-last-frame) initialisation so steps
+change the frame; the reader maps the image square linearly onto the table (0.77 m across, y up),
+roughly what the top camera sees, without being fitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from posttrain.pixel_unet.config import EDMSettings, PixelTrainConfig, UNetConfig
+from posttrain.pixel_unet.predictors import make_predictor
+from posttrain.pixel_unet.reader import ReaderConfig, StateReader
+from posttrain.pixel_unet.world_model import FAMILY
+
+TABLE_VIEW = 0.77  # metres of table across the top camera's image
+
+
+def linear_reader() -> StateReader:
+    reader = StateReader(ReaderConfig())
+    coef = torch.zeros(len(reader.cfg.objects), 6, 2)
+    coef[:, 0] = torch.tensor([-TABLE_VIEW / 2, TABLE_VIEW / 2])
+    coef[:, 1, 0], coef[:, 2, 1] = TABLE_VIEW, -TABLE_VIEW
+    reader.coef.copy_(coef)
+    return reader
+
+
+def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, perturb: float = 0.05, seed: int = 0,
+                                env_id: str = "worldsim/TabletopPush-v0"):
+    from posttrain.bundle import sim_spec_of, write_bundle
+    from worldsim.config import to_dict
+
+    torch.manual_seed(seed)
+    pieces, tensors = {}, {}
+    for kind in ("deterministic", "diffusion"):
+        model = make_predictor(kind, net, EDMSettings())
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(perturb * torch.randn_like(p))
+        train = dataclasses.replace(PixelTrainConfig(), predictor=kind, net=net)
+        pieces[kind] = {"kind": kind, "net": to_dict(net), "edm": to_dict(EDMSettings()), "train": to_dict(train)}
+        tensors.update({f"predictors.{kind}.{k}": v for k, v in model.state_dict().items()})
+    reader = linear_reader()
+    tensors.update({f"reader.{k}": v for k, v in reader.state_dict().items()})
+    config = {"family": FAMILY, "sim": sim_spec_of(env_id, env_kwargs), "default_predictor": "deterministic",
+              "predictors": pieces, "reader": to_dict(reader.cfg), "provenance": {"untrained": True}}
+    return write_bundle(out, config, tensors, {})

@@ -1,0 +1,100 @@
+"""The pixel world-model family (posttrain.pixel_unet): predictors, training pieces, data windows, reader.
+
+Training itself stays out: the overfit test trains a tiny network for a few seconds.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from posttrain.pixel_unet.config import PixelTrainConfig
+from posttrain.pixel_unet.data import Episodes, check_context, sample_windows
+from posttrain.pixel_unet.predictors import make_predictor
+from posttrain.pixel_unet.train import noisy_context, train_step
+from tests.posttrain.pixel_fixtures import TINY_NET, edm, psnr, rollout_episodes
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def episodes():
+    return rollout_episodes(count=2, steps=30)
+
+
+@pytest.mark.parametrize("kind", ["deterministic", "diffusion"])
+def test_both_predictors_overfit_a_tiny_dataset(episodes, kind):
+    """One-step PSNR on the training windows rises above copying the last frame (pusher motion learned)."""
+    torch.manual_seed(0)
+    win = sample_windows(episodes, 16, 4, 1, np.random.default_rng(0))
+    cfg = PixelTrainConfig(data="-", out="-", predictor=kind, net=TINY_NET, context_noise_max=0.0)
+    model = make_predictor(kind, TINY_NET, edm())
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(150):
+        loss = train_step(model, win, cfg, 1, gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    pred = model.predict(win.frames[:, :4], win.actions[:, :4], [torch.Generator().manual_seed(i) for i in range(16)])
+    copy = psnr(win.frames[:, 3], win.frames[:, 4])
+    assert psnr(pred, win.frames[:, 4]) > copy + 2.0
+
+
+def test_context_noise_is_applied_in_training_only():
+    torch.manual_seed(0)
+    context = torch.zeros(64, 4, 3, 16, 16)
+    noisy, sigma = noisy_context(context, 0.2, torch.Generator().manual_seed(0))
+    assert (sigma == 0).any() and (sigma > 0).any() and sigma.max() <= 0.2
+    spread = noisy.flatten(1).std(dim=1)
+    assert torch.all(spread[sigma == 0] == 0) and torch.all(spread[sigma > 0.05] > 0)
+    model = make_predictor("deterministic", TINY_NET, edm())
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    ctx, actions = torch.rand(2, 4, 3, 64, 64) * 2 - 1, torch.rand(2, 4, 2)
+    at_inference = model.predict(ctx, actions)
+    torch.testing.assert_close(at_inference, model(ctx, actions, torch.zeros(2)).clamp(-1, 1))
+    assert not torch.allclose(at_inference, model(ctx, actions, torch.full((2,), 0.2)).clamp(-1, 1))
+
+
+def test_windows_at_an_episode_start_look_like_a_reset():
+    """Before the first frame a window repeats it with zero actions, as a world-model env's
+    context does right after reset; the last context action is the one that leads to the target."""
+    frames = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 2, 2).contiguous()
+    actions = torch.arange(1, 11, dtype=torch.float32).view(10, 1).expand(10, 2).contiguous()
+    eps = Episodes(frames, actions, torch.zeros(10, 6), np.array([0]), np.array([10]), ["x"])
+    for seed in range(20):
+        win = sample_windows(eps, 1, 4, 1, np.random.default_rng(seed))
+        t = int(round((win.frames[0, 4, 0, 0, 0].item() + 1) * 127.5))  # the target's frame index
+        want_ctx = [max(0, i) for i in range(t - 4, t)]
+        got_ctx = [int(round((v + 1) * 127.5)) for v in win.frames[0, :4, 0, 0, 0].tolist()]
+        assert got_ctx == want_ctx
+        want_actions = [float(i + 1) if i >= 0 else 0.0 for i in range(t - 4, t)]
+        assert win.actions[0, :, 0].tolist() == want_actions
+
+
+def test_context_longer_than_every_episode_is_refused(episodes):
+    with pytest.raises(ValueError, match="net.context=40"):
+        check_context(episodes, 40, 1)
+    with pytest.raises(ValueError, match="rollout_k"):
+        check_context(episodes, 4, 30)
+    with pytest.raises(ValueError, match="predictor='magic'"):
+        PixelTrainConfig(data="d", out="o", predictor="magic").validate()
+
+
+def test_dataset_without_the_needed_keys_is_refused(tmp_path):
+    from posttrain.pixel_unet.data import load_episodes
+    from worldsim.data.lerobot_writer import LeRobotWriter, WriterConfig
+
+    features = {"observation.state": {"dtype": "float32", "shape": [2], "names": None}}
+    writer = LeRobotWriter(tmp_path / "ds", WriterConfig(fps=10, robot_type="x", features=features))
+    writer.add_episode({"observation.state": np.zeros((3, 2), np.float32)}, task="t")
+    writer.finalize()
+    with pytest.raises(ValueError, match="action"):
+        load_episodes(str(tmp_path / "ds"), "top", progress=False)
