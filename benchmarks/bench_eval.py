@@ -16,7 +16,7 @@ Reports, with torch on one thread, on TabletopPush at the evaluation's cameras a
    (the world model's native vector env, one batched forward; the simulator as a sync vector
    env), over ``--steps`` steps of random actions.
 
-``--cameras`` must match the world model's (the shipped one sees ``top,front``). A tiny check
+``--cameras`` must match the world model's (the shipped one sees ``top``). A tiny check
 that it runs: ``--episodes 2 --zoo quick --steps 5 --max-steps 10 --json /tmp/eval.json``.
 """
 

@@ -1,7 +1,7 @@
 """Train the default world model for a simulator from a dataset, a tokenizer and a base DiT.
 
     OMP_NUM_THREADS=1 python -m posttrain.default_model --data runs/push_train \
-        --tokenizer runs/tokenizer --base runs/base --out assets/world_models/tabletop_push
+        --tokenizer runs/tokenizer --base runs/base --out assets/world_models/tabletop_push_latent
     OMP_NUM_THREADS=1 python -m posttrain.default_model --data runs/push_train \
         --tokenizer pixels:8 --out runs/wm_pixels            # the exact-pixel deterministic baseline
 

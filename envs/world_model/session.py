@@ -18,8 +18,9 @@ import numpy as np
 from envs.contract import image_hw, observation_space
 
 DEFAULT_MODEL = "world_models/tabletop_push"
-MAKE_DEFAULT = ("python -m posttrain.default_model --data DATA --tokenizer TOKENIZER --base BASE "
-                "--out assets/world_models/tabletop_push")
+MAKE_DEFAULT = ("python -m posttrain.pixel_unet.export --data DATA --seg-data SEG_DATA "
+                "--predictor deterministic=RUN --out assets/world_models/tabletop_push (assets/world_models/"
+                "tabletop_push/README.md has the whole recipe)")
 
 
 def default_checkpoint() -> Path:

@@ -20,6 +20,7 @@ class UNetConfig:
     cond_dim: int = 128               # width of the action / noise-level embedding
     groups: int = 8
     diffusion: bool = False           # also takes the noisy next frame (EDM denoiser)
+    anchor: bool = False              # also takes the episode's first frame (where the static scene is)
 
 
 @dataclass

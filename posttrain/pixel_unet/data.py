@@ -37,6 +37,7 @@ class Windows:
     frames: torch.Tensor   # (B, T, 3, H, W) float in [-1, 1]
     actions: torch.Tensor  # (B, T - 1, A)
     states: torch.Tensor   # (B, T, D + E)
+    anchor: torch.Tensor   # (B, 3, H, W) the episode's first frame
 
 
 def load_episodes(root: str, camera: str = "top", progress: bool = True) -> Episodes:
@@ -73,6 +74,12 @@ def check_context(episodes: Episodes, context: int, horizon: int) -> None:
                          f"(longest {episodes.lengths.max()}); use a shorter context")
 
 
+def network_context(windows: Windows, context: int, anchor: bool) -> torch.Tensor:
+    """The first ``context`` frames of each window as the network takes them: (B, K [+ 1], 3, H, W)."""
+    frames = windows.frames[:, :context]
+    return torch.cat([windows.anchor[:, None], frames], dim=1) if anchor else frames
+
+
 def sample_windows(episodes: Episodes, count: int, context: int, horizon: int, rng: np.random.Generator) -> Windows:
     """``count`` random windows of ``context`` frames followed by ``horizon`` target frames."""
     ok = np.flatnonzero(episodes.lengths > horizon)
@@ -84,4 +91,5 @@ def sample_windows(episodes: Episodes, count: int, context: int, horizon: int, r
     frames = episodes.frames[torch.from_numpy(frame_idx)].float() / 127.5 - 1.0
     actions = episodes.actions[torch.from_numpy(action_idx)] * torch.from_numpy(offsets[:, :-1] >= 0)[..., None]
     states = episodes.states[torch.from_numpy(frame_idx)]
-    return Windows(frames, actions.float(), states)
+    anchor = episodes.frames[torch.from_numpy(episodes.starts[ep])].float() / 127.5 - 1.0
+    return Windows(frames, actions.float(), states, anchor)

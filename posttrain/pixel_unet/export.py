@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from posttrain.pixel_unet.data import Episodes, load_episodes, sample_windows
+from posttrain.pixel_unet.data import Episodes, load_episodes, network_context, sample_windows
 from posttrain.pixel_unet.predictors import make_predictor
 from posttrain.pixel_unet.reader import OBJECTS, ReaderConfig, StateReader, class_targets, fit_pixels, fit_positions
 from posttrain.pixel_unet.world_model import FAMILY
@@ -80,7 +80,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 def one_step_psnr(model, held: Episodes, context: int) -> dict:
     rng = np.random.default_rng(0)
     win = sample_windows(held, 256, context, 1, rng)
-    pred = model.predict(win.frames[:, :context], win.actions[:, :context],
+    pred = model.predict(network_context(win, context, model.net.cfg.anchor), win.actions[:, :context],
                          [torch.Generator().manual_seed(i) for i in range(256)])
     target = win.frames[:, context]
     return {"one_step_psnr": psnr(pred, target), "copy_last_psnr": psnr(win.frames[:, context - 1], target)}

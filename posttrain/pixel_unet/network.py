@@ -4,7 +4,8 @@
     out = net(context, actions, ctx_sigma)               # deterministic: (B, 3, H, W) frame change
     out = net(context, actions, ctx_sigma, noisy, c_noise)  # diffusion: EDM network output F
 
-``context`` (B, K, 3, H, W) in [-1, 1], oldest first; ``actions`` (B, K, A): the K-1 actions
+``context`` (B, K, 3, H, W) in [-1, 1], oldest first (with ``anchor``: K + 1 frames, the
+episode's first frame in front); ``actions`` (B, K, A): the K-1 actions
 between the context frames and the action to take now; ``ctx_sigma`` (B,) the noise level of
 the context frames (0 at inference). Frames enter through a lossless p x p pixel unshuffle (``patch``), so
 the first level works at H/p x W/p with every pixel kept in its channels.
@@ -61,7 +62,7 @@ class UNet(nn.Module):
     def __init__(self, cfg: UNetConfig):
         super().__init__()
         self.cfg = cfg
-        frames_in = 3 * cfg.context + (3 if cfg.diffusion else 0)
+        frames_in = 3 * (cfg.context + cfg.anchor) + (3 if cfg.diffusion else 0)
         chans = list(cfg.channels)
         self.cond = nn.Sequential(nn.Linear(cfg.context * cfg.action_dim + 16, cfg.cond_dim), nn.SiLU(),
                                   nn.Linear(cfg.cond_dim, cfg.cond_dim))
@@ -87,8 +88,9 @@ class UNet(nn.Module):
     def forward(self, context: Tensor, actions: Tensor, ctx_sigma: Tensor, noisy: Optional[Tensor] = None,
                 c_noise: Optional[Tensor] = None) -> Tensor:
         b, k, _, h, w = context.shape
-        if k != self.cfg.context:
-            raise ValueError(f"the network takes {self.cfg.context} context frames, got {k}")
+        if k != self.cfg.context + self.cfg.anchor:
+            raise ValueError(f"the network takes {self.cfg.context} context frames"
+                             f"{' after the anchor frame' if self.cfg.anchor else ''}, got {k} frames")
         x = context.reshape(b, 3 * k, h, w)
         if self.cfg.diffusion:
             x = torch.cat([x, noisy], dim=1)

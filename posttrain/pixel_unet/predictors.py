@@ -36,17 +36,22 @@ class DeterministicPredictor(nn.Module):
         super().__init__()
         self.net = UNet(dataclasses.replace(net_cfg, diffusion=False))
 
-    def forward(self, context: Tensor, actions: Tensor, ctx_sigma: Tensor) -> Tensor:
-        return context[:, -1] + self.net(context, actions, ctx_sigma)
+    def forward(self, context: Tensor, actions: Tensor, ctx_sigma: Tensor, base: Optional[Tensor] = None) -> Tensor:
+        """``base`` + the predicted change; ``base`` is the last context frame before any context noise
+        (default: ``context[:, -1]``), so a pixel that does not change needs no denoising."""
+        return (context[:, -1] if base is None else base) + self.net(context, actions, ctx_sigma)
 
-    def loss(self, context, actions, ctx_sigma, target, weight, generator=None) -> tuple[Tensor, Tensor]:
-        """(loss, prediction) for one step."""
-        pred = self(context, actions, ctx_sigma)
+    def loss(self, context, actions, ctx_sigma, target, weight, generator=None, base=None) -> tuple[Tensor, Tensor]:
+        """(loss, prediction) for one step; ``context`` may be noised, ``base`` is its clean last frame."""
+        pred = self(context, actions, ctx_sigma, base)
         return weighted_mse(pred, target, weight), pred
 
     @torch.no_grad()
-    def predict(self, context: Tensor, actions: Tensor, generators: Optional[Sequence] = None) -> Tensor:
-        return self(context, actions, context.new_zeros(context.shape[0])).clamp(-1, 1)
+    def predict(self, context: Tensor, actions: Tensor, generators: Optional[Sequence] = None,
+                context_sigma: float = 0.0) -> Tensor:
+        """The next frame; ``context_sigma`` > 0 tells the network its context may be off by that much
+        noise (it then cleans its own accumulated errors, as it learned on noised contexts)."""
+        return self(context, actions, context.new_full((context.shape[0],), context_sigma)).clamp(-1, 1)
 
 
 class DiffusionPredictor(nn.Module):
@@ -63,19 +68,20 @@ class DiffusionPredictor(nn.Module):
         out = self.net(context, actions, ctx_sigma, c_in * noisy, c_noise.view(-1))
         return c_skip * noisy + c_out * out
 
-    def loss(self, context, actions, ctx_sigma, target, weight, generator=None) -> tuple[Tensor, Tensor]:
+    def loss(self, context, actions, ctx_sigma, target, weight, generator=None, base=None) -> tuple[Tensor, Tensor]:
         b = target.shape[0]
         sigma = lognormal_sigma(b, self.edm.p_mean, self.edm.p_std, self.edm.sigma_min, self.edm.sigma_max,
                                 generator=generator)
-        change = target - context[:, -1]  # (B, 3, H, W)
+        base = context[:, -1] if base is None else base
+        change = target - base  # (B, 3, H, W)
         noise = torch.randn(target.shape, generator=generator)
         denoised = self.denoise(change + sigma.view(-1, 1, 1, 1) * noise, sigma, context, actions, ctx_sigma)
         lam = loss_weight(sigma, self.edm.sigma_data).view(-1, 1, 1, 1)
-        return weighted_mse(denoised, change, weight * lam), (context[:, -1] + denoised).detach()
+        return weighted_mse(denoised, change, weight * lam), (base + denoised).detach()
 
     @torch.no_grad()
     def predict(self, context: Tensor, actions: Tensor, generators: Optional[Sequence] = None,
-                steps: Optional[int] = None) -> Tensor:
+                steps: Optional[int] = None, context_sigma: float = 0.0) -> Tensor:
         b = context.shape[0]
         shape = (3,) + tuple(context.shape[-2:])
         if generators is None:
@@ -83,7 +89,7 @@ class DiffusionPredictor(nn.Module):
         else:
             noise = torch.stack([torch.randn(shape, generator=g) for g in generators])
         sigmas = karras_sigmas(steps or self.edm.sample_steps, self.edm.sigma_min, self.edm.sigma_max, self.edm.rho)
-        x, ctx_sigma = noise * sigmas[0], context.new_zeros(b)
+        x, ctx_sigma = noise * sigmas[0], context.new_full((b,), context_sigma)
         for sigma, nxt in zip(sigmas[:-1], sigmas[1:]):
             denoised = self.denoise(x, sigma.expand(b), context, actions, ctx_sigma)
             x = x + (nxt - sigma) * (x - denoised) / sigma   # Euler step of dx/dsigma

@@ -61,9 +61,14 @@ class StateReader(nn.Module):
         cv = (w.sum(dim=3) * v).sum(dim=2) / mass.clamp_min(1e-6)
         return torch.stack([cu, cv], dim=-1), mass
 
-    def forward(self, frames: Tensor) -> Tensor:
-        uv, _ = self.centroids(frames)
-        return torch.einsum("bnf,nfk->bnk", poly_features(uv), self.coef)  # (B, n, 2) metres
+    def forward(self, frames: Tensor, previous: Tensor | None = None) -> Tensor:
+        """(B, n, 2) metres; an object with less than a pixel of mass (not visible) keeps its
+        ``previous`` position (B, n, 2) when given."""
+        uv, mass = self.centroids(frames)
+        xy = torch.einsum("bnf,nfk->bnk", poly_features(uv), self.coef)
+        if previous is not None:
+            xy = torch.where((mass < 1.0)[..., None], previous, xy)
+        return xy
 
 
 def class_targets(seg: np.ndarray, labels: dict, objects: list[str]) -> np.ndarray:

@@ -5,8 +5,9 @@
 
 Each step samples windows of ``net.context`` frames and their actions from the dataset and
 predicts the next frame. The context frames get Gaussian noise of a random level (0 in 30% of
-samples), and the network is told the level, so at inference (clean context) it knows to trust
-its own slightly-off frames (GameNGen). After ``rollout_start`` of the steps, each sample is
+samples), and the network is told the level (GameNGen); the change it predicts is added to the
+clean last frame, so it learns to predict motion from imperfect context without learning to
+repaint the static scene. After ``rollout_start`` of the steps, each sample is
 unrolled ``rollout_k`` steps, the model's own (detached) predictions becoming the context of
 the next step, with the true frame as every step's target (DIAMOND-style stability on its own
 rollouts). Checkpoints (``<out>/checkpoint/``: weights, optimizer, RNG; safetensors and JSON,
@@ -53,11 +54,12 @@ def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Gen
     for j in range(horizon):
         target, last = frames[:, k + j], context[:, -1]
         noisy, sigma = noisy_context(context, cfg.context_noise_max, gen)
+        if cfg.net.anchor:
+            noisy = torch.cat([batch.anchor[:, None], noisy], dim=1)
         loss, pred = model.loss(noisy, actions[:, j:j + k], sigma, target,
-                                changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen)
+                                changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen, base=last)
         total = total + loss / horizon
         context = torch.cat([context[:, 1:], pred.detach().clamp(-1, 1)[:, None]], dim=1)
-        del last
     return total
 
 

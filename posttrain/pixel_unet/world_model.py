@@ -33,12 +33,14 @@ FAMILY = "pixel_unet"
 @dataclass
 class PixelState:
     """Per-env tensors batched on dim 0: frames (N, K, 3, H, W) in [-1, 1], actions (N, K-1, A),
-    agent_pos (N, D), environment_state (N, E); one torch.Generator per env; steps (N,)."""
+    agent_pos (N, D), environment_state (N, E), anchor (N, 3, H, W) the first frame given to
+    ``start``; one torch.Generator per env; steps (N,)."""
 
     frames: torch.Tensor
     actions: torch.Tensor
     agent_pos: torch.Tensor
     environment_state: torch.Tensor
+    anchor: torch.Tensor
     generators: list = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -51,9 +53,9 @@ class PixelState:
         idx = torch.as_tensor(list(indices), dtype=torch.long)
         if len(idx) != other.num_envs:
             raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
-        out = PixelState(*(t.clone() for t in (self.frames, self.actions, self.agent_pos, self.environment_state)),
-                         list(self.generators), self.steps.copy())
-        for name in ("frames", "actions", "agent_pos", "environment_state"):
+        names = ("frames", "actions", "agent_pos", "environment_state", "anchor")
+        out = PixelState(*(getattr(self, n).clone() for n in names), list(self.generators), self.steps.copy())
+        for name in names:
             getattr(out, name)[idx] = getattr(other, name)
         for j, i in enumerate(idx.tolist()):
             out.generators[i], out.steps[i] = other.generators[j], other.steps[j]
@@ -73,10 +75,11 @@ def to_uint8(frames: torch.Tensor) -> np.ndarray:
 
 class PixelWorldModel:
     def __init__(self, config: dict, predictor: torch.nn.Module, reader: StateReader, sample_steps=None,
-                 judge: Optional[str] = None):
+                 judge: Optional[str] = None, predictor_name: Optional[str] = None):
         from evaluation.judges.rules import state_rule
 
         self.config, self.predictor, self.reader = config, predictor, reader
+        self.predictor_name = predictor_name or config["default_predictor"]
         self.sim = config["sim"]
         self.cameras = list(self.sim["cameras"])
         if judge not in (None, "state"):
@@ -87,6 +90,8 @@ class PixelWorldModel:
             raise ValueError(f"no success rule for {self.sim['env_id']} (evaluation/judges/rules.py)")
         self.context = int(predictor.net.cfg.context)
         self.sample_steps = sample_steps
+        self.context_sigma = float(config["predictors"][self.predictor_name].get("context_sigma", 0.0))
+        self.deadband = float(config["predictors"][self.predictor_name].get("deadband", 0.0))
         self.action_low = np.asarray(self.sim["action_low"], np.float32)
         self.action_high = np.asarray(self.sim["action_high"], np.float32)
 
@@ -110,7 +115,7 @@ class PixelWorldModel:
             check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
             load_tensor_state(module, part)
             module.eval().requires_grad_(False)
-        return cls(config, net, reader, sample_steps, judge)
+        return cls(config, net, reader, sample_steps, judge, name)
 
     # -------------------------------------------------------- the contract
 
@@ -131,25 +136,38 @@ class PixelWorldModel:
         agent, env = xy[:, 0], torch.cat([xy[:, 1], goal], dim=1)
         gens = [torch.Generator().manual_seed(int(s)) if s is not None else torch.Generator()
                 for s in (list(seeds) if seeds is not None else [None] * n)]
-        return PixelState(frames[:, keep].contiguous(), acts.contiguous(), agent, env, gens, np.zeros(n, np.int64))
+        return PixelState(frames[:, keep].contiguous(), acts.contiguous(), agent, env, frames[:, 0].contiguous(), gens,
+                          np.zeros(n, np.int64))
 
     @torch.no_grad()
     def step(self, state: PixelState, actions) -> tuple[PixelState, dict, dict]:
         action = self._check_actions(actions, state.num_envs)  # (N, A)
         acts = torch.cat([state.actions, action[:, None]], dim=1)  # (N, K, A)
         kwargs = {"steps": self.sample_steps} if self.predictor.kind == "diffusion" else {}
-        nxt = self.predictor.predict(state.frames, acts, state.generators, **kwargs)
+        kwargs["context_sigma"] = self.context_sigma
+        context = torch.cat([state.anchor[:, None], state.frames], 1) if self.predictor.net.cfg.anchor else state.frames
+        nxt = self.predictor.predict(context, acts, state.generators, **kwargs)
+        nxt = self._deadband(state.frames[:, -1], nxt)
         shown = to_uint8(nxt)
         nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
-        xy = self.reader(nxt)
+        before = torch.stack([state.agent_pos, state.environment_state[:, :2], state.environment_state[:, 2:]], 1)
+        xy = self.reader(nxt, before)  # (N, objects, 2)
         agent = xy[:, 0]
         env = torch.cat([xy[:, 1], state.environment_state[:, 2:]], dim=1)
         reward, success = self.rule(agent.numpy(), env.numpy())
         new = PixelState(torch.cat([state.frames[:, 1:], nxt[:, None]], dim=1), acts[:, 1:], agent, env,
-                         state.generators, state.steps + 1)
+                         state.anchor, state.generators, state.steps + 1)
         extras = {"agent_pos": agent.numpy().astype(np.float32), "environment_state": env.numpy().astype(np.float32),
                   "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
         return new, {self.cameras[0]: shown}, extras
+
+    def _deadband(self, last: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
+        """Pixels whose predicted change is below ``deadband`` (in [-1, 1] units, all channels) keep
+        their last value, so tiny errors on the static scene cannot add up over a long rollout."""
+        if self.deadband <= 0:
+            return nxt
+        moved = (nxt - last).abs().amax(dim=1, keepdim=True) >= self.deadband  # (N, 1, H, W)
+        return torch.where(moved, nxt, last)
 
     def perception(self):
         from posttrain.pixel_unet.perception import PixelPerception

@@ -1,5 +1,5 @@
-"""``worldsim eval`` with its defaults compares the simulator with the shipped world model (which sees
-the top and front cameras, so the tests name them): three paired columns, the world model's
+"""``worldsim eval`` with its defaults compares the simulator with the shipped world model (the pixel
+world model on the top camera): three paired columns, the world model's
 open-loop replays of the simulator's recorded episodes stored as records, and a rerun that
 rebuilds the report from them without rolling anything out."""
 
@@ -12,7 +12,7 @@ from worldsim.cli import main
 
 from eval_helpers import forbid_rollouts
 
-ARGS = ["policies=[expert,random]", "episodes=2", "max_steps=6", "num_envs=2", "progress=false", "cameras=[top,front]"]
+ARGS = ["policies=[expert,random]", "episodes=2", "max_steps=6", "num_envs=2", "progress=false"]
 COLUMNS = ("simulator", "world_model", "simulator_perceived")
 
 
@@ -37,7 +37,7 @@ def test_default_evaluation_has_a_paired_world_model_column(evaluated):
     assert episodes["simulator"] == episodes["world_model"] == episodes["simulator_perceived"]
     # fidelity is measured for the world model only: the perceived column shows the simulator's own frames
     assert list(results["fidelity"]) == ["world_model"]
-    assert set(results["fidelity"]["world_model"]) == {"top", "front"}
+    assert set(results["fidelity"]["world_model"]) == {"top"}
 
 
 def test_the_world_model_replays_the_simulators_recorded_actions(evaluated):
@@ -63,6 +63,6 @@ def test_a_rerun_rolls_nothing_out_and_rebuilds_the_same_report(evaluated, monke
 
 
 def test_a_world_model_for_another_image_size_is_refused(tmp_path, capsys):
-    assert main(["eval", "--out", str(tmp_path / "e"), "image_size=32", "episodes=1", "cameras=[top,front]"]) == 2
+    assert main(["eval", "--out", str(tmp_path / "e"), "image_size=32", "episodes=1"]) == 2
     assert "image_size=32 was asked for" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()                               # refused before anything is written

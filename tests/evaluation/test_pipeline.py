@@ -185,7 +185,7 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
     assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 11
     assert ZOOS[cfg.env]["quick"]                                  # zoo=quick stays
-    columns = make_columns(EvalConfig(cameras=["top", "front"]))   # the shipped world model's cameras
+    columns = make_columns(EvalConfig())
     assert [(c.name, c.lane) for c in columns] == [("simulator", "simulator"), ("world_model", "world_model"),
                                                    ("simulator_perceived", "simulator")]
 

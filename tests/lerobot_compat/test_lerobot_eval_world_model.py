@@ -27,10 +27,14 @@ from test_lerobot_policy_adapter import build  # noqa: E402
 pytestmark = pytest.mark.lerobot
 
 STEPS, N_ENVS, EPISODES = 3, 2, 4
+LATENT = "world_models/tabletop_push_latent"
 
 
 def world_model_env():
-    return gym.make("worldsim/WorldModel-v0", max_episode_steps=STEPS)
+    from assets import asset_path
+
+    # the latent-family model shipped beside the default sees top and front, as the policy built here does
+    return gym.make("worldsim/WorldModel-v0", checkpoint=str(asset_path(LATENT)), max_episode_steps=STEPS)
 
 
 def test_lerobot_eval_loop_runs_a_lerobot_policy_in_the_world_model(tmp_path):

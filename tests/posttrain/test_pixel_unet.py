@@ -77,6 +77,7 @@ def test_windows_at_an_episode_start_look_like_a_reset():
         assert got_ctx == want_ctx
         want_actions = [float(i + 1) if i >= 0 else 0.0 for i in range(t - 4, t)]
         assert win.actions[0, :, 0].tolist() == want_actions
+        assert int(round((win.anchor[0, 0, 0, 0].item() + 1) * 127.5)) == 0   # the episode's first frame
 
 
 def test_context_longer_than_every_episode_is_refused(episodes):
