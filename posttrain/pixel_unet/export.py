@@ -92,7 +92,10 @@ def frame_split(episodes: Episodes, holdout: int) -> tuple[np.ndarray, np.ndarra
     return np.arange(0, cut, 4), np.arange(cut, len(episodes.frames))
 
 
-def export(data: str, seg_data: str, predictors: dict[str, str], out: str, default: str, camera: str = "top") -> Path:
+def export(data: str, seg_data: str, predictors: dict[str, str], out: str, default: str, camera: str = "top",
+           deadband: float = 0.0, context_sigma: float = 0.0) -> Path:
+    """Write the world-model folder; ``deadband`` and ``context_sigma`` are each predictor's stepping
+    settings (see world_model.PixelWorldModel)."""
     from posttrain.bundle import sim_spec, write_bundle
     from worldsim.config import to_dict
 
@@ -104,7 +107,7 @@ def export(data: str, seg_data: str, predictors: dict[str, str], out: str, defau
     for name, run in predictors.items():
         model, piece = load_run(run)
         holdout = holdout or piece["train"]["holdout_episodes"]
-        pieces[name] = piece
+        pieces[name] = {**piece, "deadband": float(deadband), "context_sigma": float(context_sigma)}
         tensors.update({f"predictors.{name}.{k}": v for k, v in model.state_dict().items()})
         held = episodes.subset(np.arange(len(episodes.lengths))[-holdout:])
         metrics[name] = one_step_psnr(model, held, piece["net"]["context"])
@@ -125,10 +128,14 @@ def main(argv=None) -> None:
     p.add_argument("--predictor", action="append", required=True, help="NAME=RUN_FOLDER (repeatable)")
     p.add_argument("--default", default=None, help="default predictor name (the first given if omitted)")
     p.add_argument("--camera", default="top")
+    p.add_argument("--deadband", type=float, default=0.0, help="keep pixels whose predicted change is smaller")
+    p.add_argument("--context-sigma", type=float, default=0.0, help="context noise level told to the network")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     runs = dict(item.split("=", 1) for item in args.predictor)
-    print(f"world model in {export(args.data, args.seg_data, runs, args.out, args.default or next(iter(runs)), args.camera)}")
+    out = export(args.data, args.seg_data, runs, args.out, args.default or next(iter(runs)), args.camera,
+                 args.deadband, args.context_sigma)
+    print(f"world model in {out}")
 
 
 if __name__ == "__main__":

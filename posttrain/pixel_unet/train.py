@@ -46,19 +46,25 @@ def noisy_context(context, max_sigma: float, gen: torch.Generator):
     return context + sigma.view(b, 1, 1, 1, 1) * torch.randn(context.shape, generator=gen), sigma
 
 
+def with_anchor(context, batch, cfg: PixelTrainConfig):
+    return torch.cat([batch.anchor[:, None], context], dim=1) if cfg.net.anchor else context
+
+
 def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Generator) -> torch.Tensor:
-    """Mean loss over ``horizon`` unrolled steps of one batch of windows."""
+    """Mean loss over ``horizon`` unrolled steps of one batch of windows. The next step's context
+    takes the model's own frame: the deterministic prediction, or for diffusion a one-Euler-step
+    sample from the clean context (what it would generate, not a denoiser's blurry estimate)."""
     k = cfg.net.context
     frames, actions = batch.frames, batch.actions  # (B, K + h, 3, H, W), (B, K + h - 1, A)
     context, total = frames[:, :k], 0.0
     for j in range(horizon):
-        target, last = frames[:, k + j], context[:, -1]
+        target, last, acts = frames[:, k + j], context[:, -1], actions[:, j:j + k]
         noisy, sigma = noisy_context(context, cfg.context_noise_max, gen)
-        if cfg.net.anchor:
-            noisy = torch.cat([batch.anchor[:, None], noisy], dim=1)
-        loss, pred = model.loss(noisy, actions[:, j:j + k], sigma, target,
+        loss, pred = model.loss(with_anchor(noisy, batch, cfg), acts, sigma, target,
                                 changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen, base=last)
         total = total + loss / horizon
+        if j + 1 < horizon and model.kind == "diffusion":
+            pred = model.predict(with_anchor(context, batch, cfg), acts, None, steps=1)
         context = torch.cat([context[:, 1:], pred.detach().clamp(-1, 1)[:, None]], dim=1)
     return total
 

@@ -11,7 +11,10 @@ with zero actions between, as in training) and the actions between them. A step 
 predictor once (deterministic) or ``sample_steps`` Euler steps (diffusion), rounds the frame to
 uint8 (what the policy sees is what the model continues from), and reads the state from it
 with the state reader; the goal never moves, so it is read once, from the first frame. Reward
-and success are the task's own rule on that state (``judge="state"``).
+and success are the task's own rule on that state (``judge="state"``). Two stepping settings
+live with each predictor in the folder's config: ``deadband`` (pixels whose predicted change is
+smaller keep their value: the static scene cannot drift) and ``context_sigma`` (the context noise
+level the network is told; 0: trust the context).
 """
 
 from __future__ import annotations
