@@ -87,7 +87,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def open_loop(checkpoint: str, predictor: str, episodes: int, horizon: int) -> dict:
     from envs.world_model.session import load_for_env
-    from posttrain.pixel_unet.world_model import to_float
+    from posttrain.pixel_unet.frames import to_float
 
     torch.set_num_threads(1)
     wm = load_for_env(checkpoint, predictor=predictor)

@@ -16,6 +16,17 @@ collect_ignore_glob = [] if is_available("lerobot") else ["lerobot_compat/*"]
 
 
 @pytest.fixture(scope="module")
+def torch_one_thread():
+    """One torch thread for one test module (``pytestmark = pytest.mark.usefixtures("torch_one_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
 def megatron_one_thread():
     """A megatron parallel state of world size 1 (gloo) and one torch thread, for one test module:
     tiny models run faster on one thread and do not crawl when other jobs load the cores.

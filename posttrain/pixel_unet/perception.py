@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from posttrain.pixel_unet.world_model import to_float
+from posttrain.pixel_unet.frames import to_float
 
 
 class PixelPerception:

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from posttrain.pixel_unet.config import EDMSettings, UNetConfig
+from posttrain.pixel_unet.frames import to_float, to_uint8
 from posttrain.pixel_unet.predictors import make_predictor
 from posttrain.pixel_unet.reader import ReaderConfig, StateReader
 
@@ -63,17 +64,6 @@ class PixelState:
         for j, i in enumerate(idx.tolist()):
             out.generators[i], out.steps[i] = other.generators[j], other.steps[j]
         return out
-
-
-def to_float(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (..., H, W, 3) -> float (..., 3, H, W) in [-1, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 127.5 - 1.0
-    return t.movedim(-1, -3)
-
-
-def to_uint8(frames: torch.Tensor) -> np.ndarray:
-    """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3)."""
-    return ((frames.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 class PixelWorldModel:

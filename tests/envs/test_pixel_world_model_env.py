@@ -17,12 +17,7 @@ WM_ID, PERCEIVED_ID = "worldsim/WorldModel-v0", "worldsim/PerceivedSim-v0"
 KWARGS = {"cameras": ["top"], "image_size": 32}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,7 @@ from posttrain.pixel_unet.train import noisy_context, train_step
 from tests.posttrain.pixel_fixtures import TINY_NET, edm, psnr, rollout_episodes
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +117,7 @@ def test_the_shipped_reader_finds_objects_placed_by_hand():
     import envs  # noqa: F401
     from assets import asset_path
     from envs.world_model.session import load_for_env
-    from posttrain.pixel_unet.world_model import to_float
+    from posttrain.pixel_unet.frames import to_float
 
     wm = load_for_env(str(asset_path("world_models/tabletop_push")))
     env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=64)
