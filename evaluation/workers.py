@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from multiprocessing import connection, get_context
 from typing import Callable
 
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# LP_NUM_THREADS: Mesa's software rasterizer (llvmpipe) would otherwise start a thread per core in each worker
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LP_NUM_THREADS")
 MAX_RESTARTS = 3
 PR_SET_PDEATHSIG = 1
 PASSED_ON = (ValueError, FileNotFoundError)
