@@ -1,6 +1,6 @@
 """Evaluation throughput (``worldsim eval``), as ratios measured in one run.
 
-    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python benchmarks/bench_eval.py [--episodes 20] [--zoo default]
+    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python -m benchmarks.bench_eval [--episodes 20] [--zoo default]
         [--cameras top] [--world-model default] [--steps 60] [--json benchmarks/results/eval.json]
 
 Reports, with torch on one thread, on TabletopPush at the evaluation's cameras and 64 px:
@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 
+from benchmarks.rates import vector_rate
 from evaluation.columns import make_columns
 from evaluation.config import EvalConfig
 from evaluation.pipeline import describe_env, resolve_policies
@@ -85,21 +85,6 @@ def whole_evaluation(cfg: EvalConfig) -> dict:
             "column_s": {k: v["eval_s"] for k, v in results["timing_per_column"].items()}}
 
 
-def steps_per_s(make, num_envs: int, steps: int) -> float:
-    env = make(num_envs)
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = [rng.uniform(-1, 1, env.action_space.shape).astype(np.float32) for _ in range(steps + 2)]
-    for a in actions[:2]:
-        env.step(a)
-    start = time.perf_counter()
-    for a in actions[2:]:
-        env.step(a)
-    rate = steps * num_envs / (time.perf_counter() - start)
-    env.close()
-    return rate
-
-
 def world_model_vs_simulator(cfg: EvalConfig, steps: int) -> dict:
     wm = next((c for c in make_columns(cfg) if c.name == "world_model"), None)
     if wm is None:
@@ -107,9 +92,9 @@ def world_model_vs_simulator(cfg: EvalConfig, steps: int) -> dict:
     kwargs = {**wm.env_kwargs, "max_episode_steps": 10_000}
     out = {}
     for n in (1, 16):
-        sim = steps_per_s(lambda k: gym.make_vec(cfg.env, num_envs=k, vectorization_mode="sync",
+        sim = vector_rate(lambda k: gym.make_vec(cfg.env, num_envs=k, vectorization_mode="sync",
                                                  **cfg.env_kwargs_resolved()), n, steps)
-        model = steps_per_s(lambda k: make_vector_env(wm.env_id, k, kwargs), n, steps)
+        model = vector_rate(lambda k: make_vector_env(wm.env_id, k, kwargs), n, steps)
         out[str(n)] = {"world_model_steps_per_s": model, "simulator_rendering_steps_per_s": sim,
                        "world_model_vs_simulator": model / sim}
     return out

@@ -1,6 +1,6 @@
 """The pixel world model (posttrain.pixel_unet): stepping speed and open-loop fidelity, in one run.
 
-    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python benchmarks/bench_pixel_world_model.py \
+    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python -m benchmarks.bench_pixel_world_model \
         [--checkpoint assets/world_models/tabletop_push] [--episodes 30] [--json benchmarks/results/pixel_world_model.json]
 
 1. Speed: env steps per second of the native vector env at N = 1 and N = 16 for each predictor
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import gymnasium as gym
@@ -26,21 +25,11 @@ import numpy as np
 import torch
 
 import envs  # noqa: F401
+from benchmarks.rates import vector_rate
 from policies import make_policy
 
 SIM = "worldsim/TabletopPush-v0"
 WM = "worldsim/WorldModel-v0"
-
-
-def steps_per_s(env, steps: int) -> float:
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    acts = rng.uniform(-1, 1, (steps,) + env.action_space.shape).astype(np.float32)
-    env.step(acts[0])
-    start = time.perf_counter()
-    for a in acts[1:]:
-        env.step(a)
-    return env.num_envs * (steps - 1) / (time.perf_counter() - start)
 
 
 def speed(checkpoint: str, steps: int) -> dict:
@@ -49,16 +38,15 @@ def speed(checkpoint: str, steps: int) -> dict:
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for n in (1, 16):
-            sim = gym.make_vec(SIM, num_envs=n, vectorization_mode="sync", cameras=("top",), image_size=64)
-            row = {"simulator_rendering": steps_per_s(sim, steps)}
-            sim.close()
+            sim = lambda k: gym.make_vec(SIM, num_envs=k, vectorization_mode="sync", cameras=("top",),  # noqa: E731
+                                         image_size=64)
+            row = {"simulator_rendering": vector_rate(sim, n, steps)}
             for name, kwargs in variants:
                 pred = name.split("_")[0]
-                vec = gym.make_vec(WM, num_envs=n, vectorization_mode="vector_entry_point", checkpoint=checkpoint,
-                                   predictor=pred, **kwargs)
-                row[name] = steps_per_s(vec, steps)
+                vec = lambda k, p=pred, kw=kwargs: gym.make_vec(  # noqa: E731
+                    WM, num_envs=k, vectorization_mode="vector_entry_point", checkpoint=checkpoint, predictor=p, **kw)
+                row[name] = vector_rate(vec, n, steps)
                 row[f"{name}_vs_simulator"] = row[name] / row["simulator_rendering"]
-                vec.close()
             out[f"threads{threads}_n{n}"] = row
             print(threads, n, {k: round(v, 1) for k, v in row.items()})
     return out

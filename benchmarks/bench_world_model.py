@@ -1,6 +1,6 @@
 """World-model env speed and fidelity, as ratios measured in one run.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_world_model.py [--checkpoint WM] [--steps 30]
+    OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.bench_world_model [--checkpoint WM] [--steps 30]
         [--json benchmarks/results/world_model.json]
 
 Reports (1) env steps per second of the native vector env (one batched forward for N envs) at
@@ -20,13 +20,13 @@ import argparse
 import json
 import platform
 import tempfile
-import time
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 import envs  # noqa: F401
+from benchmarks.rates import vector_rate
 
 WM_ID = "worldsim/WorldModel-v0"
 
@@ -44,21 +44,6 @@ def untrained_default(folder: str) -> str:
     dit = DiTConfig(hidden_size=192, num_layers=6, num_heads=4, spec="cpu")
     return str(untrained_world_model(folder, "worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 64},
                                      dit=dit, sample_steps=3, perturb=0.01))
-
-
-def vector_rate(make, num_envs: int, steps: int) -> float:
-    env = make(num_envs)
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = [rng.uniform(-1, 1, env.action_space.shape).astype(np.float32) for _ in range(steps + 2)]
-    for a in actions[:2]:
-        env.step(a)
-    start = time.perf_counter()
-    for a in actions[2:]:
-        env.step(a)
-    rate = steps * num_envs / (time.perf_counter() - start)
-    env.close()
-    return rate
 
 
 def best(fns: dict, repeats: int) -> dict:

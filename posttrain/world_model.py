@@ -33,6 +33,7 @@ import torch
 from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel
 from posttrain.bundle import prefixed, read_bundle, structured
 from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.env_state import replace_envs
 from posttrain.latents import decode_views, encode_views
 from posttrain.predict import PredictConfig, predict_next
 from posttrain.state_head import StateHead, StateHeadConfig
@@ -56,18 +57,7 @@ class WorldModelState:
 
     def replace(self, indices: Sequence[int], other: "WorldModelState") -> "WorldModelState":
         """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
-        idx = torch.as_tensor(list(indices), dtype=torch.long)
-        if len(idx) != other.num_envs:
-            raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
-        out = dataclasses.replace(self, latents=self.latents.clone(), agent_pos=self.agent_pos.clone(),
-                                  environment_state=self.environment_state.clone(),
-                                  generators=list(self.generators), steps=self.steps.copy())
-        out.latents[idx], out.agent_pos[idx], out.environment_state[idx] = \
-            other.latents, other.agent_pos, other.environment_state
-        for j, i in enumerate(idx.tolist()):
-            out.generators[i], out.steps[i] = other.generators[j], other.steps[j]
-        return out
-
+        return replace_envs(self, indices, other, ("latents", "agent_pos", "environment_state"))
 
 def to_uint8(frames: torch.Tensor) -> np.ndarray:
     """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3)."""

@@ -110,6 +110,23 @@ def holdout_split(episodes: Episodes, n: int) -> tuple[Episodes, Episodes]:
     return episodes.subset(idx[:-n] if n else idx), episodes.subset(idx[-n:] if n else idx[:0])
 
 
+def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, bar, log) -> None:
+    """One optimizer step: one-step targets before ``rollout_start``, unrolled ones after."""
+    rolling = step >= cfg.rollout_start * cfg.steps
+    horizon = cfg.rollout_k if rolling else 1
+    batch = sample_windows(episodes, max(4, cfg.batch_size // horizon * 2) if rolling else cfg.batch_size,
+                           cfg.net.context, horizon, rng)
+    for group in opt.param_groups:
+        group["lr"] = lr_at(step, cfg)
+    loss = train_step(model, batch, cfg, horizon, gen)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    opt.step()
+    bar.set_postfix(loss=f"{loss.item():.5f}", h=horizon)
+    log.write(f"{step} {horizon} {loss.item():.6f} {time.time():.0f}\n")
+
+
 def train(cfg: PixelTrainConfig) -> Path:
     """Train (or resume) the run ``cfg.out``; returns the checkpoint folder."""
     cfg.validate()
@@ -127,24 +144,12 @@ def train(cfg: PixelTrainConfig) -> Path:
     rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
     start = resume(out, model, opt, rng, gen)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.predictor}", unit="step")
-    log = open(out / "loss.log", "a")
-    for step in bar:
-        rolling = step >= cfg.rollout_start * cfg.steps
-        horizon = cfg.rollout_k if rolling else 1
-        batch = sample_windows(episodes, max(4, cfg.batch_size // horizon * 2) if rolling else cfg.batch_size,
-                               cfg.net.context, horizon, rng)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        loss = train_step(model, batch, cfg, horizon, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        bar.set_postfix(loss=f"{loss.item():.5f}", h=horizon)
-        log.write(f"{step} {horizon} {loss.item():.6f} {time.time():.0f}\n")
-        if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
-            log.flush()
-            save(out, model, opt, step + 1, rng, gen)
+    with open(out / "loss.log", "a") as log:
+        for step in bar:
+            train_one(model, opt, episodes, cfg, step, rng, gen, bar, log)
+            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+                log.flush()
+                save(out, model, opt, step + 1, rng, gen)
     return out / CKPT
 
 

@@ -19,13 +19,13 @@ level the network is told; 0: trust the context).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 
+from posttrain.env_state import replace_envs
 from posttrain.pixel_unet.config import EDMSettings, UNetConfig
 from posttrain.pixel_unet.frames import to_float, to_uint8
 from posttrain.pixel_unet.predictors import make_predictor
@@ -54,16 +54,7 @@ class PixelState:
 
     def replace(self, indices: Sequence[int], other: "PixelState") -> "PixelState":
         """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
-        idx = torch.as_tensor(list(indices), dtype=torch.long)
-        if len(idx) != other.num_envs:
-            raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
-        names = ("frames", "actions", "agent_pos", "environment_state", "anchor")
-        out = PixelState(*(getattr(self, n).clone() for n in names), list(self.generators), self.steps.copy())
-        for name in names:
-            getattr(out, name)[idx] = getattr(other, name)
-        for j, i in enumerate(idx.tolist()):
-            out.generators[i], out.steps[i] = other.generators[j], other.steps[j]
-        return out
+        return replace_envs(self, indices, other, ("frames", "actions", "agent_pos", "environment_state", "anchor"))
 
 
 class PixelWorldModel:
@@ -125,7 +116,7 @@ class PixelWorldModel:
         acts = torch.cat([torch.zeros(n, self.context, acts.shape[2]), acts], dim=1)[:, -(self.context - 1):] \
             if self.context > 1 else acts[:, :0]
         xy = self.reader(frames[:, -1])  # (N, objects, 2)
-        goal = self.reader(frames[:, 0])[:, 2]
+        goal = self.reader(frames[:, 0])[:, 2] if t > 1 else xy[:, 2]
         agent, env = xy[:, 0], torch.cat([xy[:, 1], goal], dim=1)
         gens = [torch.Generator().manual_seed(int(s)) if s is not None else torch.Generator()
                 for s in (list(seeds) if seeds is not None else [None] * n)]

@@ -8,7 +8,6 @@ single ones, and clear errors for a folder made for other cameras or sizes.
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
