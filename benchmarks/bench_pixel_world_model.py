@@ -10,7 +10,9 @@
    steps) from seeds 50,000 + k; its actions are replayed in the world model from the same first
    frame; reported per step are the frames' PSNR and the block / pusher position error (the
    world model's reading of its own frames against the simulator's true positions), and the
-   position error of the reader on the simulator's own frames (perception alone).
+   position error of the reader on the simulator's own frames (perception alone), and how far
+   the positions read from the world model's own frames are from the state it gives the policy
+   (a grounded model carries that state in its dynamics; the frames must show it).
 """
 
 from __future__ import annotations
@@ -92,12 +94,16 @@ def open_loop(checkpoint: str, predictor: str, episodes: int, horizon: int) -> d
     made, read = np.stack(made, 1), np.stack(read, 1)
     with torch.no_grad():
         sim_read = wm.reader(to_float(frames.reshape(-1, *frames.shape[2:]))).reshape(episodes, horizon + 1, 3, 2)
+        own_read = wm.reader(to_float(made.reshape(-1, *made.shape[2:]))).reshape(episodes, horizon + 1, 3, 2).numpy()
     err = lambda a, b: np.linalg.norm(a - b, axis=-1) * 100  # noqa: E731  cm
     return {"psnr": psnr(made, frames).mean(0).tolist(),
             "pusher_cm": err(read[..., :2], states[..., :2]).mean(0).tolist(),
             "block_cm": err(read[..., 2:4], states[..., 2:4]).mean(0).tolist(),
             "reader_on_sim_block_cm": err(sim_read[:, :, 1].numpy(), states[..., 2:4]).mean(0).tolist(),
-            "reader_on_sim_pusher_cm": err(sim_read[:, :, 0].numpy(), states[..., :2]).mean(0).tolist()}
+            "reader_on_sim_pusher_cm": err(sim_read[:, :, 0].numpy(), states[..., :2]).mean(0).tolist(),
+            # do the frames show the state the model gives the policy? (0 for a frames-only model by definition)
+            "frames_vs_state_block_cm": err(own_read[:, :, 1], read[..., 2:4]).mean(0).tolist(),
+            "frames_vs_state_pusher_cm": err(own_read[:, :, 0], read[..., :2]).mean(0).tolist()}
 
 
 def main(argv=None) -> None:

@@ -18,6 +18,9 @@ from envs.render.gl import mujoco
 from envs.render.mujoco_source import MujocoRenderSource
 
 CAMERAS = ("top", "front", "side")
+# the physical state ``sim_state()`` returns (metres, radians, m/s, rad/s): positions, block yaw, velocities
+SIM_STATE = ("pusher_x", "pusher_y", "block_x", "block_y", "block_yaw",
+             "pusher_vx", "pusher_vy", "block_vx", "block_vy", "block_wz")
 TASK = "push the red block into the green goal region"
 GOAL_RADIUS = 0.05
 
@@ -53,7 +56,9 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     is the block's (x, y) followed by the goal's (x, y), all in metres in the table frame.
     An episode reset with ``options={"render": False}`` renders no camera: its ``pixels`` are
     all-zero frames of the same space, everything else is exactly what a rendering episode
-    gives (``envs.camera_rendering``).
+    gives (``envs.camera_rendering``). ``sim_state()`` returns the whole physical state
+    (``SIM_STATE``: positions, the block's yaw, velocities), which datasets may record as
+    ``observation.sim_state`` (``worldsim generate ... sim_state=true``) for dynamics models.
 
     ## Rewards
     Dense, in [0, 1]: ``0.2 * (1 - tanh(10 d(pusher, block))) + 0.8 * (1 - tanh(10 d(block,
@@ -81,6 +86,7 @@ class TabletopPushEnv(CameraRendering, gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     task = TASK
+    sim_state_names = SIM_STATE
     control_dt = 0.1
     goal_radius = GOAL_RADIUS
     max_speed = 0.5
@@ -113,6 +119,14 @@ class TabletopPushEnv(CameraRendering, gym.Env):
 
     def _goal(self) -> np.ndarray:
         return self.model.body_pos[self._goal_body, :2].astype(np.float32)
+
+    def sim_state(self) -> np.ndarray:
+        """The whole physical state, float32 (10,) named by ``SIM_STATE``: what the observation
+        leaves out (the block's yaw, every velocity) is what a learned dynamics model needs to be Markov."""
+        joints = ("pusher_x", "pusher_y", "block_x", "block_y")
+        vel = [self.data.qvel[self.model.joint(n).dofadr[0]] for n in joints + ("block_yaw",)]
+        yaw = self.data.qpos[self._qadr["block_yaw"]]
+        return np.array([*self._pusher(), *self._block(), yaw, *vel], np.float32)
 
     def _sample_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = self.np_random

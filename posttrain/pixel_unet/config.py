@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from posttrain.pixel_unet.layout import LayoutConfig
+
 PREDICTORS = ("deterministic", "diffusion")
 
 
@@ -21,6 +23,7 @@ class UNetConfig:
     groups: int = 8
     diffusion: bool = False           # also takes the noisy next frame (EDM denoiser)
     anchor: bool = False              # also takes the episode's first frame (where the static scene is)
+    layout: int = 0                   # channels of layout maps of the next state it also takes (pixel_unet.layout)
 
 
 @dataclass
@@ -53,6 +56,8 @@ class PixelTrainConfig:
     context_noise_max: float = 0.3    # context frames get sigma ~ U(0, max) * (a coin flip), given to the network
     changed_weight: float = 10.0      # extra loss weight on pixels that change between frames
     holdout_episodes: int = 16        # last episodes of the dataset, kept out of training
+    readers: str = ""                 # folder from pixel_unet.reader_fit: needed when net.layout > 0
+    layout_maps: LayoutConfig = field(default_factory=LayoutConfig)
     ckpt_every: int = 250
     seed: int = 0
     threads: int = 1
@@ -68,3 +73,7 @@ class PixelTrainConfig:
             raise ValueError(f"rollout_start={self.rollout_start}; must be a fraction in [0, 1]")
         if not self.data or not self.out:
             raise ValueError("data=DATASET and out=RUN_FOLDER are required")
+        if self.net.layout not in (0, 2):
+            raise ValueError(f"net.layout={self.net.layout}; allowed: 0 (frames only) or 2 (pusher and block maps)")
+        if self.net.layout and not self.readers:
+            raise ValueError("net.layout=2 needs readers=FOLDER (python -m posttrain.pixel_unet.reader_fit)")

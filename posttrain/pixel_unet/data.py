@@ -26,10 +26,11 @@ class Episodes:
     starts: np.ndarray         # (num_episodes,) first frame index of each episode
     lengths: np.ndarray        # (num_episodes,)
     policies: list[str]        # the policy spec of each episode (from the dataset's info)
+    sim_states: torch.Tensor | None = None   # float (F, S): the simulator's whole state, where recorded
 
     def subset(self, keep: np.ndarray) -> "Episodes":
         return Episodes(self.frames, self.actions, self.states, self.starts[keep], self.lengths[keep],
-                        [self.policies[i] for i in keep])
+                        [self.policies[i] for i in keep], self.sim_states)
 
 
 @dataclass
@@ -38,20 +39,23 @@ class Windows:
     actions: torch.Tensor  # (B, T - 1, A)
     states: torch.Tensor   # (B, T, D + E)
     anchor: torch.Tensor   # (B, 3, H, W) the episode's first frame
+    sim_states: torch.Tensor | None = None  # (B, T, S) where the dataset has observation.sim_state
 
 
-def load_episodes(root: str, camera: str = "top", progress: bool = True) -> Episodes:
-    """Every episode of dataset ``root`` (camera ``camera``) as one block of tensors."""
+def load_episodes(root: str, camera: str = "top", progress: bool = True, sim_state: bool = False) -> Episodes:
+    """Every episode of dataset ``root`` (camera ``camera``) as one block of tensors; with
+    ``sim_state`` also its ``observation.sim_state`` (``worldsim generate ... sim_state=true``)."""
     from worldsim.data.lerobot_reader import LeRobotDatasetReader
 
     reader = LeRobotDatasetReader(root)
     key = f"observation.images.{camera}"
-    need = [key, "action", "observation.state", "observation.environment_state"]
+    need = [key, "action", "observation.state", "observation.environment_state"] + \
+        ["observation.sim_state"] * sim_state
     missing = [k for k in need if k not in reader.features]
     if missing:
         raise ValueError(f"{root} lacks {missing} that the pixel world model trains on; it has "
                          f"{sorted(reader.features)}")
-    frames, actions, states, lengths = [], [], [], []
+    frames, actions, states, lengths, sims = [], [], [], [], []
     for i in tqdm(range(reader.num_episodes), desc="loading episodes", unit="ep", disable=not progress):
         ep = reader.read_episode(i)
         frames.append(torch.from_numpy(np.ascontiguousarray(ep[key])).permute(0, 3, 1, 2))
@@ -59,10 +63,13 @@ def load_episodes(root: str, camera: str = "top", progress: bool = True) -> Epis
         states.append(torch.from_numpy(np.concatenate([ep["observation.state"], ep["observation.environment_state"]],
                                                       axis=1).astype(np.float32)))
         lengths.append(len(ep["action"]))
+        if sim_state:
+            sims.append(torch.from_numpy(ep["observation.sim_state"].astype(np.float32)))
     lengths = np.asarray(lengths)
     policies = list(reader.info.get("worldsim", {}).get("episode_policy") or ["?"] * len(lengths))
     return Episodes(torch.cat(frames), torch.cat(actions), torch.cat(states),
-                    np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths, policies)
+                    np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths, policies,
+                    torch.cat(sims) if sim_state else None)
 
 
 def check_context(episodes: Episodes, context: int, horizon: int) -> None:
@@ -92,4 +99,5 @@ def sample_windows(episodes: Episodes, count: int, context: int, horizon: int, r
     actions = episodes.actions[torch.from_numpy(action_idx)] * torch.from_numpy(offsets[:, :-1] >= 0)[..., None]
     states = episodes.states[torch.from_numpy(frame_idx)]
     anchor = episodes.frames[torch.from_numpy(episodes.starts[ep])].float() / 127.5 - 1.0
-    return Windows(frames, actions.float(), states, anchor)
+    sims = None if episodes.sim_states is None else episodes.sim_states[torch.from_numpy(frame_idx)]
+    return Windows(frames, actions.float(), states, anchor, sims)

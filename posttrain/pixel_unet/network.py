@@ -3,6 +3,7 @@
     net = UNet(UNetConfig())
     out = net(context, actions, ctx_sigma)               # deterministic: (B, 3, H, W) frame change
     out = net(context, actions, ctx_sigma, noisy, c_noise)  # diffusion: EDM network output F
+    out = net(context, actions, ctx_sigma, layout=maps)  # state-grounded: (B, layout, H, W) maps of the next state
 
 ``context`` (B, K, 3, H, W) in [-1, 1], oldest first (with ``anchor``: K + 1 frames, the
 episode's first frame in front); ``actions`` (B, K, A): the K-1 actions
@@ -62,7 +63,7 @@ class UNet(nn.Module):
     def __init__(self, cfg: UNetConfig):
         super().__init__()
         self.cfg = cfg
-        frames_in = 3 * (cfg.context + cfg.anchor) + (3 if cfg.diffusion else 0)
+        frames_in = 3 * (cfg.context + cfg.anchor) + (3 if cfg.diffusion else 0) + cfg.layout
         chans = list(cfg.channels)
         self.cond = nn.Sequential(nn.Linear(cfg.context * cfg.action_dim + 16, cfg.cond_dim), nn.SiLU(),
                                   nn.Linear(cfg.cond_dim, cfg.cond_dim))
@@ -86,7 +87,7 @@ class UNet(nn.Module):
             nn.init.zeros_(self.noisy_gain.bias)
 
     def forward(self, context: Tensor, actions: Tensor, ctx_sigma: Tensor, noisy: Optional[Tensor] = None,
-                c_noise: Optional[Tensor] = None) -> Tensor:
+                c_noise: Optional[Tensor] = None, layout: Optional[Tensor] = None) -> Tensor:
         b, k, _, h, w = context.shape
         if k != self.cfg.context + self.cfg.anchor:
             raise ValueError(f"the network takes {self.cfg.context} context frames"
@@ -94,6 +95,11 @@ class UNet(nn.Module):
         x = context.reshape(b, 3 * k, h, w)
         if self.cfg.diffusion:
             x = torch.cat([x, noisy], dim=1)
+        if self.cfg.layout:
+            if layout is None or layout.shape[1] != self.cfg.layout:
+                raise ValueError(f"the network takes {self.cfg.layout} layout maps of the next state, got "
+                                 f"{None if layout is None else tuple(layout.shape)}")
+            x = torch.cat([x, layout], dim=1)
         sig = noise_features(ctx_sigma) if c_noise is None else torch.cat(
             [noise_features(ctx_sigma)[:, :4], noise_features(c_noise.exp() ** 4)[:, :4]], dim=1)
         cond = self.cond(torch.cat([actions.reshape(b, -1), sig, sig], dim=1))  # (B, cond_dim)

@@ -50,23 +50,33 @@ def with_anchor(context, batch, cfg: PixelTrainConfig):
     return torch.cat([batch.anchor[:, None], context], dim=1) if cfg.net.anchor else context
 
 
-def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Generator) -> torch.Tensor:
+def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Generator, layout=None) -> torch.Tensor:
     """Mean loss over ``horizon`` unrolled steps of one batch of windows. The next step's context
     takes the model's own frame: the deterministic prediction, or for diffusion a one-Euler-step
-    sample from the clean context (what it would generate, not a denoiser's blurry estimate)."""
+    sample from the clean context (what it would generate, not a denoiser's blurry estimate).
+    A layout-conditioned model gets ``layout`` maps of each target frame's recorded state."""
     k = cfg.net.context
     frames, actions = batch.frames, batch.actions  # (B, K + h, 3, H, W), (B, K + h - 1, A)
     context, total = frames[:, :k], 0.0
     for j in range(horizon):
         target, last, acts = frames[:, k + j], context[:, -1], actions[:, j:j + k]
+        maps = layout(batch.sim_states[:, k + j]) if layout is not None else None
         noisy, sigma = noisy_context(context, cfg.context_noise_max, gen)
         loss, pred = model.loss(with_anchor(noisy, batch, cfg), acts, sigma, target,
-                                changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen, base=last)
+                                changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen, base=last,
+                                layout=maps)
         total = total + loss / horizon
         if j + 1 < horizon and model.kind == "diffusion":
-            pred = model.predict(with_anchor(context, batch, cfg), acts, None, steps=1)
+            pred = model.predict(with_anchor(context, batch, cfg), acts, None, steps=1, layout=maps)
         context = torch.cat([context[:, 1:], pred.detach().clamp(-1, 1)[:, None]], dim=1)
     return total
+
+
+def make_layout(cfg: PixelTrainConfig):
+    from posttrain.pixel_unet.layout import Layout
+    from posttrain.pixel_unet.reader_fit import load_readers
+
+    return Layout(cfg.layout_maps, load_readers(cfg.readers)[0])
 
 
 def lr_at(step: int, cfg: PixelTrainConfig) -> float:
@@ -110,7 +120,7 @@ def holdout_split(episodes: Episodes, n: int) -> tuple[Episodes, Episodes]:
     return episodes.subset(idx[:-n] if n else idx), episodes.subset(idx[-n:] if n else idx[:0])
 
 
-def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, bar, log) -> None:
+def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, bar, log, layout=None) -> None:
     """One optimizer step: one-step targets before ``rollout_start``, unrolled ones after."""
     rolling = step >= cfg.rollout_start * cfg.steps
     horizon = cfg.rollout_k if rolling else 1
@@ -118,7 +128,7 @@ def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, 
                            cfg.net.context, horizon, rng)
     for group in opt.param_groups:
         group["lr"] = lr_at(step, cfg)
-    loss = train_step(model, batch, cfg, horizon, gen)
+    loss = train_step(model, batch, cfg, horizon, gen, layout)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -136,8 +146,10 @@ def train(cfg: PixelTrainConfig) -> Path:
     from worldsim.config import save_config
 
     save_config(cfg, out / "config.yaml")
-    episodes, _ = holdout_split(load_episodes(cfg.data, cfg.camera), cfg.holdout_episodes)
+    episodes, _ = holdout_split(load_episodes(cfg.data, cfg.camera, sim_state=bool(cfg.net.layout)),
+                                cfg.holdout_episodes)
     check_context(episodes, cfg.net.context, cfg.rollout_k)
+    layout = make_layout(cfg) if cfg.net.layout else None
     torch.manual_seed(cfg.seed)
     model = make_predictor(cfg.predictor, cfg.net, cfg.edm)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -146,7 +158,7 @@ def train(cfg: PixelTrainConfig) -> Path:
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.predictor}", unit="step")
     with open(out / "loss.log", "a") as log:
         for step in bar:
-            train_one(model, opt, episodes, cfg, step, rng, gen, bar, log)
+            train_one(model, opt, episodes, cfg, step, rng, gen, bar, log, layout)
             if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
                 log.flush()
                 save(out, model, opt, step + 1, rng, gen)

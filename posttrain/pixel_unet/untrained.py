@@ -2,6 +2,7 @@
 
     path = untrained_pixel_world_model("runs/wm_tiny", {"cameras": ["top"], "image_size": 32},
                                        UNetConfig(channels=[16, 32]), perturb=0.05)
+    path = untrained_pixel_world_model(..., grounded=True)   # with state dynamics, yaw reader, layout
 
 The predictors' weights are perturbed from their (copy-the-last-frame) initialisation so steps
 change the frame; the reader maps the image square linearly onto the table (0.77 m across, y up),
@@ -32,11 +33,12 @@ def linear_reader() -> StateReader:
 
 
 def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, perturb: float = 0.05, seed: int = 0,
-                                env_id: str = "worldsim/TabletopPush-v0"):
+                                env_id: str = "worldsim/TabletopPush-v0", grounded: bool = False):
     from posttrain.bundle import sim_spec_of, write_bundle
     from worldsim.config import to_dict
 
     torch.manual_seed(seed)
+    net = dataclasses.replace(net, layout=2 if grounded else 0)
     pieces, tensors = {}, {}
     for kind in ("deterministic", "diffusion"):
         model = make_predictor(kind, net, EDMSettings())
@@ -50,4 +52,20 @@ def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, per
     tensors.update({f"reader.{k}": v for k, v in reader.state_dict().items()})
     config = {"family": FAMILY, "sim": sim_spec_of(env_id, env_kwargs), "default_predictor": "deterministic",
               "predictors": pieces, "reader": to_dict(reader.cfg), "provenance": {"untrained": True}}
+    if grounded:
+        config.update(untrained_grounding(tensors, config["sim"]))
     return write_bundle(out, config, tensors, {})
+
+
+def untrained_grounding(tensors: dict, sim: dict) -> dict:
+    """Random dynamics and yaw reader (added to ``tensors``); the config entries of a grounded folder."""
+    from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
+    from posttrain.pixel_unet.layout import LayoutConfig
+    from posttrain.pixel_unet.yaw_reader import YawReader, YawReaderConfig
+    from worldsim.config import to_dict
+
+    dynamics, yaw_reader = StateDynamics(DynamicsConfig(width=32, layers=2)), YawReader(YawReaderConfig(hidden=8))
+    tensors.update({f"dynamics.{k}": v for k, v in dynamics.state_dict().items()})
+    tensors.update({f"yaw_reader.{k}": v for k, v in yaw_reader.state_dict().items()})
+    return {"dynamics": {"net": to_dict(dynamics.cfg)}, "yaw_reader": to_dict(yaw_reader.cfg),
+            "layout": to_dict(LayoutConfig(height=sim["height"], width=sim["width"]))}

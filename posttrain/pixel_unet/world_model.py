@@ -11,7 +11,10 @@ with zero actions between, as in training) and the actions between them. A step 
 predictor once (deterministic) or ``sample_steps`` Euler steps (diffusion), rounds the frame to
 uint8 (what the policy sees is what the model continues from), and reads the state from it
 with the state reader; the goal never moves, so it is read once, from the first frame. Reward
-and success are the task's own rule on that state (``judge="state"``). Two stepping settings
+and success are the task's own rule on that state (``judge="state"``). A grounded folder (one
+with ``dynamics``, see ``pixel_unet.grounding``) steps the simulator's physical state with its
+learned dynamics instead, gives the policy that state, and paints each frame from layout maps
+of it; the reader then only starts the episode. Two stepping settings
 live with each predictor in the folder's config: ``deadband`` (pixels whose predicted change is
 smaller keep their value: the static scene cannot drift) and ``context_sigma`` (the context noise
 level the network is told; 0: trust the context).
@@ -47,6 +50,8 @@ class PixelState:
     anchor: torch.Tensor
     generators: list = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sim_states: Optional[torch.Tensor] = None
+    sim_actions: Optional[torch.Tensor] = None
 
     @property
     def num_envs(self) -> int:
@@ -54,15 +59,19 @@ class PixelState:
 
     def replace(self, indices: Sequence[int], other: "PixelState") -> "PixelState":
         """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
-        return replace_envs(self, indices, other, ("frames", "actions", "agent_pos", "environment_state", "anchor"))
+        names = ("frames", "actions", "agent_pos", "environment_state", "anchor")
+        return replace_envs(self, indices, other, names + ("sim_states", "sim_actions") * (self.sim_states is not None))
 
 
 class PixelWorldModel:
     def __init__(self, config: dict, predictor: torch.nn.Module, reader: StateReader, sample_steps=None,
-                 judge: Optional[str] = None, predictor_name: Optional[str] = None):
+                 judge: Optional[str] = None, predictor_name: Optional[str] = None, grounding=None):
         from evaluation.judges.rules import state_rule
 
-        self.config, self.predictor, self.reader = config, predictor, reader
+        self.config, self.predictor, self.reader, self.grounding = config, predictor, reader, grounding
+        if (grounding is not None) != bool(predictor.net.cfg.layout):
+            raise ValueError(f"predictor {predictor_name!r} {'takes' if predictor.net.cfg.layout else 'has no'} layout "
+                             f"maps but the folder {'has no' if grounding is None else 'has'} state dynamics")
         self.predictor_name = predictor_name or config["default_predictor"]
         self.sim = config["sim"]
         self.cameras = list(self.sim["cameras"])
@@ -99,7 +108,8 @@ class PixelWorldModel:
             check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
             load_tensor_state(module, part)
             module.eval().requires_grad_(False)
-        return cls(config, net, reader, sample_steps, judge, name)
+        grounding = load_grounding(config, tensors, reader, path) if "dynamics" in config else None
+        return cls(config, net, reader, sample_steps, judge, name, grounding)
 
     # -------------------------------------------------------- the contract
 
@@ -120,8 +130,20 @@ class PixelWorldModel:
         agent, env = xy[:, 0], torch.cat([xy[:, 1], goal], dim=1)
         gens = [torch.Generator().manual_seed(int(s)) if s is not None else torch.Generator()
                 for s in (list(seeds) if seeds is not None else [None] * n)]
-        return PixelState(frames[:, keep].contiguous(), acts.contiguous(), agent, env, frames[:, 0].contiguous(), gens,
-                          np.zeros(n, np.int64))
+        state = PixelState(frames[:, keep].contiguous(), acts.contiguous(), agent, env, frames[:, 0].contiguous(), gens,
+                           np.zeros(n, np.int64))
+        return self._ground(state, frames, xy, acts) if self.grounding is not None else state
+
+    def _ground(self, state: PixelState, frames: torch.Tensor, xy: torch.Tensor, acts: torch.Tensor) -> PixelState:
+        """Add the physical state history a grounded model steps (padded like the frames)."""
+        g = self.grounding
+        uv = self.reader.centroids(frames[:, -1])[0][:, g.block]
+        before = self.reader(frames[:, -2]) if frames.shape[1] > 1 else None
+        sim = g.start(frames[:, -1], xy, uv, before)
+        state.sim_states = sim[:, None].repeat(1, g.context, 1)
+        state.sim_actions = acts[:, acts.shape[1] - (g.context - 1):] if g.context > 1 else acts[:, :0]
+        state.agent_pos, state.environment_state[:, :2] = sim[:, :2], sim[:, 2:4]
+        return state
 
     @torch.no_grad()
     def step(self, state: PixelState, actions) -> tuple[PixelState, dict, dict]:
@@ -130,17 +152,27 @@ class PixelWorldModel:
         kwargs = {"steps": self.sample_steps} if self.predictor.kind == "diffusion" else {}
         kwargs["context_sigma"] = self.context_sigma
         context = torch.cat([state.anchor[:, None], state.frames], 1) if self.predictor.net.cfg.anchor else state.frames
+        sim = sim_acts = None
+        if self.grounding is not None:
+            sim_acts = torch.cat([state.sim_actions, action[:, None]], dim=1)
+            sim, kwargs["layout"] = self.grounding.advance(state.sim_states, sim_acts)
         nxt = self.predictor.predict(context, acts, state.generators, **kwargs)
         nxt = self._deadband(state.frames[:, -1], nxt)
         shown = to_uint8(nxt)
         nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
-        before = torch.stack([state.agent_pos, state.environment_state[:, :2], state.environment_state[:, 2:]], 1)
-        xy = self.reader(nxt, before)  # (N, objects, 2)
-        agent = xy[:, 0]
-        env = torch.cat([xy[:, 1], state.environment_state[:, 2:]], dim=1)
+        if sim is None:
+            before = torch.stack([state.agent_pos, state.environment_state[:, :2], state.environment_state[:, 2:]], 1)
+            xy = self.reader(nxt, before)  # (N, objects, 2)
+            agent, block = xy[:, 0], xy[:, 1]
+        else:
+            agent, block = sim[:, :2], sim[:, 2:4]
+        env = torch.cat([block, state.environment_state[:, 2:]], dim=1)
         reward, success = self.rule(agent.numpy(), env.numpy())
         new = PixelState(torch.cat([state.frames[:, 1:], nxt[:, None]], dim=1), acts[:, 1:], agent, env,
                          state.anchor, state.generators, state.steps + 1)
+        if sim is not None:
+            new.sim_states = torch.cat([state.sim_states[:, 1:], sim[:, None]], dim=1)
+            new.sim_actions = sim_acts[:, 1:]
         extras = {"agent_pos": agent.numpy().astype(np.float32), "environment_state": env.numpy().astype(np.float32),
                   "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
         return new, {self.cameras[0]: shown}, extras
@@ -182,6 +214,27 @@ class PixelWorldModel:
             raise ValueError(f"actions {a.tolist()} out of bounds [{self.action_low.tolist()}, "
                              f"{self.action_high.tolist()}]")
         return torch.from_numpy(a)
+
+
+def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
+    """The state grounding of a folder with ``dynamics``: dynamics, yaw reader and layout."""
+    from posttrain.bundle import prefixed, structured
+    from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
+    from posttrain.pixel_unet.grounding import StateGrounding
+    from posttrain.pixel_unet.layout import Layout, LayoutConfig
+    from posttrain.pixel_unet.yaw_reader import YawReader, YawReaderConfig
+    from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+
+    dynamics = StateDynamics(structured(DynamicsConfig, config["dynamics"]["net"]))
+    yaw_reader = YawReader(structured(YawReaderConfig, config["yaw_reader"]))
+    for module, prefix in ((dynamics, "dynamics."), (yaw_reader, "yaw_reader.")):
+        part = prefixed(tensors, prefix)
+        check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
+        load_tensor_state(module, part)
+        module.eval().requires_grad_(False)
+    layout = Layout(structured(LayoutConfig, config["layout"]), reader)
+    return StateGrounding(dynamics, yaw_reader, layout, reader.cfg.objects.index("block"),
+                          1.0 / float(config["sim"].get("render_fps", 10)))
 
 
 def build_predictor(piece: dict) -> torch.nn.Module:

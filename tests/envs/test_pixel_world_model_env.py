@@ -19,13 +19,14 @@ KWARGS = {"cameras": ["top"], "image_size": 32}
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
-@pytest.fixture(scope="module")
-def pixel_model(tmp_path_factory):
+@pytest.fixture(scope="module", params=[False, True], ids=["frames_only", "grounded"])
+def pixel_model(tmp_path_factory, request):
     from posttrain.pixel_unet.config import UNetConfig
     from posttrain.pixel_unet.untrained import untrained_pixel_world_model
 
     net = UNetConfig(channels=[16, 32], cond_dim=32, groups=4)
-    return str(untrained_pixel_world_model(str(tmp_path_factory.mktemp("pix") / "wm"), KWARGS, net, perturb=0.02))
+    return str(untrained_pixel_world_model(str(tmp_path_factory.mktemp("pix") / "wm"), KWARGS, net, perturb=0.02,
+                                           grounded=request.param))
 
 
 def test_spaces_match_the_simulator_and_check_env_passes(pixel_model):

@@ -112,3 +112,30 @@ def test_bad_input_gets_a_one_line_error(tmp_path, capsys, argv, message):
     assert len(err.splitlines()) == 1
     import re
     assert re.search(message, err), err
+
+
+def test_sim_state_records_the_whole_physical_state(tmp_path):
+    """Positions in observation.sim_state are the observation's; velocities are the positions'
+    change over the step; the free pusher moves at the commanded velocity (0.5 m/s at 1) less what its
+    joint damping takes (velocity servo kv 60 against damping 5 in the MJCF: 60/65 of it)."""
+    out = tmp_path / "sim"
+    assert main(["generate", "--env", "worldsim/TabletopPush-v0", "--policy", "expert", "--episodes", "1",
+                 "--out", str(out), "image_size=32", "cameras=[top]", "sim_state=true", "depth=false",
+                 "segmentation=false", "camera_params=false"]) == 0
+    r = LeRobotDatasetReader(out)
+    assert r.features["observation.sim_state"]["names"][:5] == ["pusher_x", "pusher_y", "block_x", "block_y",
+                                                                 "block_yaw"]
+    ep = r.read_episode(0)
+    sim = ep["observation.sim_state"]
+    assert np.allclose(sim[:, :2], ep["observation.state"], atol=1e-6)
+    assert np.allclose(sim[:, 2:4], ep["observation.environment_state"][:, :2], atol=1e-6)
+    assert np.all(sim[0, 5:] == 0)                      # a reset starts at rest
+    finite_diff = (sim[2:, :2] - sim[1:-1, :2]) / 0.1   # pusher moved over the step before each state
+    assert np.abs(sim[2:, 5:7] - finite_diff).mean() < 0.05
+    assert np.median(np.abs(sim[1:, 5:7] - 60 / 65 * 0.5 * ep["action"][:-1])) < 0.01
+
+
+def test_sim_state_for_an_env_without_one_is_refused(tmp_path, capsys):
+    assert main(["generate", "--env", "worldsim/DrivingMultiView-v0", "--episodes", "1", "--out",
+                 str(tmp_path / "x"), "sim_state=true"]) == 2
+    assert "has no sim_state()" in capsys.readouterr().err

@@ -96,7 +96,7 @@ def test_dataset_without_the_needed_keys_is_refused(tmp_path):
         load_episodes(str(tmp_path / "ds"), "top", progress=False)
 
 
-def place(env, pusher, block, goal):
+def place(env, pusher, block, goal, yaw=0.3):
     """Put the objects of a reset TabletopPush env where the test says, and render the top camera."""
     from envs.render.gl import mujoco
 
@@ -104,7 +104,7 @@ def place(env, pusher, block, goal):
     q = u.data.qpos
     q[u._qadr["pusher_x"]], q[u._qadr["pusher_y"]] = np.asarray(pusher) - u.model.body("pusher").pos[:2]
     q[u._qadr["block_x"]], q[u._qadr["block_y"]] = np.asarray(block) - u.model.body("block").pos[:2]
-    q[u._qadr["block_yaw"]] = 0.3
+    q[u._qadr["block_yaw"]] = yaw
     u.model.body_pos[u._goal_body, :2] = goal
     mujoco.mj_forward(u.model, u.data)
     return u.render_source.render_rgb()["top"]

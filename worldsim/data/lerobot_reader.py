@@ -78,6 +78,25 @@ class LeRobotDatasetReader:
         out["task"] = self.tasks[task_index]
         return out
 
+    def read_columns(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Non-video features ``keys`` of every episode, stacked in (episode, frame) order, plus
+        ``episode_index``: one pass over the data files, no video decoded."""
+        bad = [k for k in keys if k not in self.features or self.features[k]["dtype"] in ("video", "image")]
+        if bad:
+            raise ValueError(f"{self.root}: {bad} are not tabular features; tabular ones: "
+                             f"{sorted(k for k, f in self.features.items() if f['dtype'] not in ('video', 'image'))}")
+        files = sorted({(int(c), int(f)) for c, f in zip(self._episodes["data/chunk_index"],
+                                                        self._episodes["data/file_index"])})
+        tables = []
+        for chunk, index in files:
+            path = self.root / self.info["data_path"].format(chunk_index=chunk, file_index=index)
+            _require_file(path, self.root, "data")
+            tables.append(pq.read_table(path, columns=list(keys) + ["episode_index", "frame_index"]))
+        table = pa.concat_tables(tables).sort_by([("episode_index", "ascending"), ("frame_index", "ascending")])
+        out = {k: F.from_arrow(table.column(k), self.features[k]["shape"]) for k in keys}
+        out["episode_index"] = table.column("episode_index").to_numpy()
+        return out
+
     def _read_rows(self, meta: dict[str, Any]) -> pa.Table:
         path = self.root / self.info["data_path"].format(
             chunk_index=meta["data/chunk_index"], file_index=meta["data/file_index"]

@@ -20,6 +20,7 @@ class GenerateConfig:
     depth: bool = True
     segmentation: bool = True
     camera_params: bool = True
+    sim_state: bool = False               # also record the env's whole physical state (observation.sim_state)
     video_crf: int = 18                   # video quality (lower is better; 0 with yuv444p: lossless)
     video_pix_fmt: str = "yuv420p"        # yuv444p keeps full-resolution colour (small objects)
 

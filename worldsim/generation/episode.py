@@ -11,13 +11,16 @@ import numpy as np
 from policies.base import stack_obs
 
 
-def record_episode(env, policy, seed: int, modalities, camera_params: bool) -> dict[str, np.ndarray]:
+def record_episode(env, policy, seed: int, modalities, camera_params: bool,
+                   sim_state: bool = False) -> dict[str, np.ndarray]:
     obs, info = env.reset(seed=seed)
     policy.reset(1, seed)
     steps: list[dict] = []
     done = False
     while not done:
         frame = _observation_features(env, obs, modalities, camera_params)
+        if sim_state:
+            frame["observation.sim_state"] = np.asarray(env.unwrapped.sim_state(), np.float32)
         action = np.asarray(policy.act(stack_obs([obs]))[0], np.float32)
         obs, reward, terminated, truncated, info = env.step(action)
         done = bool(terminated or truncated)

@@ -5,12 +5,15 @@ from __future__ import annotations
 HWC = ["height", "width", "channels"]
 
 
-def dataset_features(obs_space, action_space, cfg, seg_dtype: str = "uint8") -> dict[str, dict]:
+def dataset_features(obs_space, action_space, cfg, seg_dtype: str = "uint8", sim_state_names=()) -> dict[str, dict]:
     feats: dict[str, dict] = {}
     for cam, space in obs_space["pixels"].spaces.items():
         feats[f"observation.images.{cam}"] = {"dtype": "video", "shape": tuple(space.shape), "names": HWC}
     feats["observation.state"] = _vector(obs_space["agent_pos"].shape)
     feats["observation.environment_state"] = _vector(obs_space["environment_state"].shape)
+    if getattr(cfg, "sim_state", False):
+        feats["observation.sim_state"] = {"dtype": "float32", "shape": (len(sim_state_names),),
+                                          "names": list(sim_state_names)}
     feats["action"] = _vector(action_space.shape)
     feats["next.reward"] = {"dtype": "float32", "shape": (1,), "names": None}
     feats["next.done"] = {"dtype": "bool", "shape": (1,), "names": None}

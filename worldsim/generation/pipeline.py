@@ -33,7 +33,11 @@ def _check_env(cfg: GenerateConfig) -> dict:
     env = envs.make(cfg.env, **cfg.env_kwargs())
     try:
         env.reset(seed=cfg.seed)
-        return {"observation_space": env.observation_space, "action_space": env.action_space,
+        names = getattr(env.unwrapped, "sim_state_names", None)
+        if cfg.sim_state and not names:
+            raise ValueError(f"sim_state=true: {cfg.env} has no sim_state() to record; envs that expose "
+                             f"their physical state: worldsim/TabletopPush-v0")
+        return {"sim_state_names": tuple(names or ()),"observation_space": env.observation_space, "action_space": env.action_space,
                 "fps": env.metadata.get("render_fps", 10), "task": getattr(env.unwrapped, "task", cfg.env),
                 "labels": getattr(env.unwrapped.render_source, "labels", {}),
                 "robot_type": cfg.env.split("/")[-1]}
@@ -78,7 +82,8 @@ def _assemble(cfg: GenerateConfig, run: RunFolder, manifest: dict, described: di
 
     run.clear_dataset_parts()
     staging = run.state / "assembling"
-    features = dataset_features(described["observation_space"], described["action_space"], cfg)
+    features = dataset_features(described["observation_space"], described["action_space"], cfg,
+                                sim_state_names=described["sim_state_names"])
     run_info = {k: v for k, v in manifest.items() if k != "status"}
     extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()}}}
     writer = LeRobotWriter(staging, WriterConfig(fps=described["fps"], robot_type=described["robot_type"],

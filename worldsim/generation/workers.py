@@ -36,7 +36,8 @@ def _run(job: tuple[int, str]) -> tuple[int, int, bool]:
 
     index, spec = job
     cfg, env, run = _STATE["cfg"], _STATE["env"], _STATE["run"]
-    arrays = record_episode(env, _policy(spec), cfg.seed + index, cfg.modalities(), cfg.camera_params)
+    arrays = record_episode(env, _policy(spec), cfg.seed + index, cfg.modalities(), cfg.camera_params,
+                            cfg.sim_state)
     run.save_episode(index, arrays)
     return index, len(arrays["action"]), bool(arrays["next.success"].any())
 

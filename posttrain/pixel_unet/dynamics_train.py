@@ -1,0 +1,164 @@
+"""Train the state dynamics on a dataset's recorded simulator states, on rollouts of its own predictions.
+
+    python -m posttrain.pixel_unet.dynamics_train data=runs/push_wm out=runs/dyn steps=12000
+
+The dataset needs ``observation.sim_state`` (``worldsim generate ... sim_state=true``). After
+``rollout_start`` of the steps on one-step targets, every sample is unrolled ``rollout_k`` steps
+from a true state (with a little noise), each prediction feeding the next, the loss summed over
+the steps with gradients through the whole rollout; errors are measured in units of
+``loss_scale`` per state variable. Checkpoints as in ``pixel_unet.train`` (resumable).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from posttrain.pixel_unet.dynamics import STATE_DIM, DynamicsConfig, StateDynamics
+
+# error units per state variable: 1 cm, 0.1 rad, 0.1 m/s, 1 rad/s
+LOSS_SCALE = (0.01, 0.01, 0.01, 0.01, 0.1, 0.1, 0.1, 0.1, 0.1, 1.0)
+
+
+@dataclass
+class DynamicsTrainConfig:
+    data: str = ""
+    out: str = ""
+    net: DynamicsConfig = field(default_factory=DynamicsConfig)
+    steps: int = 12000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    rollout_start: float = 0.2
+    rollout_k: int = 8
+    state_noise: float = 0.002        # metres on positions (scaled up for yaw and velocities)
+    holdout_episodes: int = 16
+    ckpt_every: int = 1000
+    seed: int = 0
+    threads: int = 1
+
+    def validate(self) -> None:
+        if not self.data or not self.out:
+            raise ValueError("data=DATASET and out=RUN_FOLDER are required")
+        if self.rollout_k < 1 or self.net.context < 1:
+            raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
+
+
+@dataclass
+class Transitions:
+    states: np.ndarray    # (F, 10) every recorded state, episodes back to back
+    actions: np.ndarray   # (F, A)
+    starts: np.ndarray    # (E,)
+    lengths: np.ndarray   # (E,)
+
+
+def load_transitions(root: str) -> Transitions:
+    from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+    reader = LeRobotDatasetReader(root)
+    if "observation.sim_state" not in reader.features:
+        raise ValueError(f"{root} has no observation.sim_state that the state dynamics train on; make it with "
+                         f"`worldsim generate ... sim_state=true`")
+    cols = reader.read_columns(["observation.sim_state", "action"])
+    if cols["observation.sim_state"].shape[1] != STATE_DIM:
+        raise ValueError(f"{root}: observation.sim_state has {cols['observation.sim_state'].shape[1]} values; the "
+                         f"pushing dynamics take {STATE_DIM} (envs.tabletop_push.SIM_STATE)")
+    _, starts, lengths = np.unique(cols["episode_index"], return_index=True, return_counts=True)
+    return Transitions(cols["observation.sim_state"].astype(np.float32), cols["action"].astype(np.float32),
+                       starts, lengths)
+
+
+def sample(data: Transitions, episodes: np.ndarray, n: int, k: int, horizon: int, rng: np.random.Generator):
+    """(states (B, k + h, 10), actions (B, k + h - 1, A), valid (B, h)): windows whose context starts
+    before an episode's first state repeat it with zero actions; targets past its end are invalid."""
+    ep = rng.choice(episodes, n)
+    length = data.lengths[ep]
+    last_ctx = rng.integers(0, length - 1)  # at least one true next state
+    offs = last_ctx[:, None] + np.arange(-k + 1, horizon + 1)[None]
+    idx = data.starts[ep][:, None] + np.clip(offs, 0, length[:, None] - 1)
+    states = torch.from_numpy(data.states[idx])
+    acts = data.actions[idx[:, :-1]] * ((offs[:, :-1] >= 0) & (offs[:, :-1] < length[:, None] - 1))[..., None]
+    return states, torch.from_numpy(acts.astype(np.float32)), torch.from_numpy(offs[:, k:] < length[:, None])
+
+
+def rollout_loss(model: StateDynamics, states, actions, valid, noise: float, gen: torch.Generator) -> torch.Tensor:
+    k, h = model.cfg.context, valid.shape[1]
+    jitter = torch.tensor(LOSS_SCALE) / 0.01 * noise
+    ctx = states[:, :k] + jitter * torch.randn(states[:, :k].shape, generator=gen)
+    scale, total = torch.tensor(LOSS_SCALE), 0.0
+    for j in range(h):
+        pred = model(ctx, actions[:, j:j + k])
+        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
+        w = valid[:, j].float()
+        total = total + (err * w).sum() / w.sum().clamp_min(1) / h
+        ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)
+    return total
+
+
+def lr_at(step: int, cfg: DynamicsTrainConfig) -> float:
+    warm = min(1.0, (step + 1) / 200)
+    return cfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
+
+
+def train(cfg: DynamicsTrainConfig) -> Path:
+    from posttrain.pixel_unet.train import CKPT, resume, save
+    from worldsim.config import save_config
+
+    cfg.validate()
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+    data = load_transitions(cfg.data)
+    train_eps = np.arange(len(data.lengths) - cfg.holdout_episodes)
+    train_eps = train_eps[data.lengths[train_eps] > 1]
+    torch.manual_seed(cfg.seed)
+    model = StateDynamics(cfg.net)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
+    start = resume(out, model, opt, rng, gen)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train dynamics", unit="step")
+    with open(out / "loss.log", "a") as log:
+        for step in bar:
+            h = cfg.rollout_k if step >= cfg.rollout_start * cfg.steps else 1
+            loss = rollout_loss(model, *sample(data, train_eps, cfg.batch_size, cfg.net.context, h, rng),
+                                cfg.state_noise, gen)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}", h=h)
+            log.write(f"{step} {h} {loss.item():.6f}\n")
+            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+                log.flush()
+                save(out, model, opt, step + 1, rng, gen)
+    return out / CKPT
+
+
+def load_dynamics(run: str) -> tuple[StateDynamics, DynamicsTrainConfig]:
+    from worldsim.config import load_config
+    from worldsim.training.checkpoint import load_tensor_state, read_tensors
+
+    cfg = load_config(DynamicsTrainConfig, Path(run) / "config.yaml")
+    model = StateDynamics(cfg.net)
+    load_tensor_state(model, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
+    return model.eval().requires_grad_(False), cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    from worldsim.config import load_config
+
+    cfg = load_config(DynamicsTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
+    print(f"checkpoint in {train(cfg)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The grounded pixel world model's parts: state dynamics, yaw reader, layout maps, and their errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
+from posttrain.pixel_unet.dynamics_train import DynamicsTrainConfig, Transitions, rollout_loss, sample
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+
+def physics_episodes(specs=("play", "expert", "random"), per_spec=4, steps=40) -> Transitions:
+    """Episodes of the real simulator (no rendering), their whole physical state recorded."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from policies import make_policy
+
+    states, actions, lengths = [], [], []
+    env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=32, terminate_on_success=False)
+    for s, spec in enumerate(specs):
+        policy = make_policy(spec, "worldsim/TabletopPush-v0", env.action_space)
+        for i in range(per_spec):
+            obs, _ = env.reset(seed=100 * s + i, options={"render": False})
+            policy.reset(1, seed=100 * s + i)
+            for _ in range(steps):
+                states.append(env.unwrapped.sim_state())
+                a = policy.act({k: v[None] for k, v in obs.items() if k != "pixels"})[0].astype(np.float32)
+                actions.append(a)
+                obs, *_ = env.step(a)
+            lengths.append(steps)
+    lengths = np.asarray(lengths)
+    return Transitions(np.stack(states), np.stack(actions), np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+
+
+def test_dynamics_learn_the_simulator_better_than_standing_still():
+    """A small dynamics model trained briefly on real episodes predicts the next state (and an
+    8-step rollout) far better than assuming nothing moves."""
+    data = physics_episodes()
+    cfg = DynamicsTrainConfig(net=DynamicsConfig(width=64, layers=2))
+    torch.manual_seed(0)
+    model = StateDynamics(cfg.net)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    rng, gen = np.random.default_rng(0), torch.Generator().manual_seed(0)
+    eps = np.arange(len(data.lengths))
+    for step in range(400):
+        loss = rollout_loss(model, *sample(data, eps, 64, 1, 1 if step < 200 else 4, rng), 0.0, gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    states, actions, valid = sample(data, eps, 256, 1, 8, np.random.default_rng(1))
+    with torch.no_grad():
+        pred, ctx = [], states[:, :1]
+        for j in range(8):
+            ctx = model(ctx, actions[:, j:j + 1])[:, None]
+            pred.append(ctx[:, 0])
+    pred = torch.stack(pred, 1)
+    block_err = (pred[..., :4] - states[:, 1:, :4]).norm(dim=-1)[valid].mean()
+    still_err = (states[:, :1, :4] - states[:, 1:, :4]).norm(dim=-1)[valid].mean()
+    assert block_err < 0.3 * still_err, (block_err, still_err)
+
+
+def test_windows_pad_an_episode_start_like_a_reset_and_mask_its_end():
+    data = physics_episodes(("random",), per_spec=2, steps=5)
+    states, actions, valid = sample(data, np.arange(2), 200, 3, 4, np.random.default_rng(0))
+    # context starting before the episode repeats its first state with zero actions
+    first = torch.from_numpy(data.states[data.starts])
+    padded = (states[:, 0] == states[:, 1]).all(dim=1)
+    assert padded.any()
+    assert bool((actions[padded, 0] == 0).all())
+    assert any(bool((states[i, 0] == first).all(dim=1).any()) for i in np.flatnonzero(padded.numpy()))
+    # a target past the episode's last state is masked out: at most length - 1 valid targets per window
+    assert int(valid.sum(dim=1).max()) <= 4 and not bool(valid.all())
+
+
+def test_dynamics_reject_a_wrong_state_shape():
+    model = StateDynamics(DynamicsConfig(width=16, layers=1))
+    with pytest.raises(ValueError, match=r"states \(B, 1, 10\)"):
+        model(torch.zeros(2, 1, 4), torch.zeros(2, 1, 2))
+
+
+def test_dataset_without_sim_state_is_refused_by_dynamics_training(tmp_path):
+    from posttrain.pixel_unet.dynamics_train import load_transitions
+    from worldsim.cli import main
+
+    out = tmp_path / "plain"
+    assert main(["generate", "--env", "worldsim/TabletopPush-v0", "--policy", "random", "--episodes", "1",
+                 "--out", str(out), "image_size=32", "cameras=[top]", "depth=false", "segmentation=false",
+                 "camera_params=false", "max_steps=3"]) == 0
+    with pytest.raises(ValueError, match="no observation.sim_state.*sim_state=true"):
+        load_transitions(str(out))
+
+
+def test_layout_config_is_checked():
+    from posttrain.pixel_unet.config import PixelTrainConfig, UNetConfig
+
+    with pytest.raises(ValueError, match="needs readers=FOLDER"):
+        PixelTrainConfig(data="d", out="o", net=UNetConfig(layout=2)).validate()
+    with pytest.raises(ValueError, match="net.layout=3"):
+        PixelTrainConfig(data="d", out="o", net=UNetConfig(layout=3), readers="r").validate()
+
+
+# -- the shipped (grounded) default model ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped():
+    from assets import asset_path
+    from envs.world_model.session import load_for_env
+
+    wm = load_for_env(str(asset_path("world_models/tabletop_push")))
+    assert wm.grounding is not None, "the default TabletopPush world model is grounded"
+    return wm
+
+
+def test_the_shipped_yaw_reader_reads_a_block_turned_by_hand(shipped):
+    """Yaws set in the simulator are read back within 6 degrees (modulo the square's 90)."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from posttrain.pixel_unet.frames import to_float
+    from posttrain.pixel_unet.yaw_reader import yaw_error_deg
+    from tests.posttrain.test_pixel_unet import place
+
+    env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=64)
+    env.reset(seed=0)
+    yaws = [-0.7, -0.35, 0.0, 0.2, 0.5, 0.75]
+    frames = torch.cat([to_float(place(env, (-0.2, -0.15), (0.05 * i - 0.1, 0.1 - 0.04 * i), (0.15, -0.12),
+                                       yaw)[None]) for i, yaw in enumerate(yaws)])
+    env.close()
+    with torch.no_grad():
+        uv = shipped.reader.centroids(frames)[0][:, shipped.grounding.block]
+        read = shipped.grounding.yaw_reader(frames, uv)
+    assert float(yaw_error_deg(read, torch.tensor(yaws)).max()) < 6.0
+
+
+def test_layout_of_the_true_state_covers_what_the_camera_sees(shipped):
+    """The layout maps drawn from the simulator's state overlap its segmentation of pusher and block."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=64)
+    ious = {"pusher": [], "block": []}
+    u = env.unwrapped
+    for seed in range(6):
+        env.reset(seed=seed)
+        seg = u.capture(("rgb", "segmentation"))["top"].segmentation
+        labels = u.render_source.labels
+        maps = shipped.grounding.layout(torch.from_numpy(u.sim_state())[None])[0] > 0.5
+        for i, name in enumerate(("pusher", "block")):
+            ids = [int(k) for k, v in labels.items() if v == name]
+            seen = torch.from_numpy(np.isin(seg, ids))
+            ious[name].append(float((maps[i] & seen).sum() / (maps[i] | seen).sum()))
+    env.close()
+    assert np.mean(ious["pusher"]) > 0.6 and np.mean(ious["block"]) > 0.6, ious
+
+
+def test_grounded_frames_show_the_state_the_policy_gets(shipped):
+    """Over an expert rollout in the shipped world model, the positions read from its own frames
+    stay within a centimetre of the state it hands the policy."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from policies import make_policy
+    from posttrain.pixel_unet.frames import to_float
+
+    n = 8
+    env = gym.make_vec("worldsim/WorldModel-v0", num_envs=n, vectorization_mode="vector_entry_point")
+    policy = make_policy("expert", "worldsim/TabletopPush-v0", env.single_action_space)
+    obs, _ = env.reset(seed=list(range(300, 300 + n)))
+    gaps = []
+    for _ in range(25):
+        obs, *_ = env.step(policy.act(obs))
+        with torch.no_grad():
+            read = shipped.reader(to_float(obs["pixels"]["top"])).numpy()
+        gaps.append(np.linalg.norm(read[:, 1] - obs["environment_state"][:, :2], axis=1))
+        gaps.append(np.linalg.norm(read[:, 0] - obs["agent_pos"], axis=1))
+    env.close()
+    assert np.mean(gaps) < 0.01, np.mean(gaps)
