@@ -34,9 +34,17 @@ SIM = "worldsim/TabletopPush-v0"
 WM = "worldsim/WorldModel-v0"
 
 
+def predictors_of(checkpoint: str) -> list[str]:
+    from posttrain.bundle import read_bundle
+
+    return list(read_bundle(checkpoint)[0]["predictors"])
+
+
 def speed(checkpoint: str, steps: int) -> dict:
     out = {}
-    variants = [("deterministic", {})] + [(f"diffusion_{k}", {"sample_steps": k}) for k in (1, 2, 3)]
+    have = predictors_of(checkpoint)
+    variants = [("deterministic", {})] * ("deterministic" in have) + \
+        [(f"diffusion_{k}", {"sample_steps": k}) for k in (1, 2, 3) if "diffusion" in have]
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for n in (1, 16):
@@ -117,7 +125,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     result = {"machine": platform.processor() or platform.machine(), "checkpoint": args.checkpoint,
               "open_loop": {}}
-    for predictor in ("deterministic", "diffusion"):
+    for predictor in predictors_of(args.checkpoint):
         ol = open_loop(args.checkpoint, predictor, args.episodes, args.horizon)
         result["open_loop"][predictor] = ol
         print(predictor, "step 1/10/40 PSNR", [round(ol["psnr"][t], 1) for t in (1, 10, args.horizon)],

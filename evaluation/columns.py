@@ -8,7 +8,9 @@ folder (``default``: the one shipped for the env); with it, unless ``perception=
 ``simulator_perceived`` (the simulator with the world model's state head and judge in place of
 the true state and success: perception error alone); ``simulator_resampled`` (the simulator on
 other seeds: the sampling-noise floor) when ``resampled_sim=true``. The simulator-side columns
-share the ``simulator`` lane (one worker), the world model has its own.
+share the ``simulator`` lane (one worker), the world model has its own; the perceived column
+(the costliest: it renders every step) is shared: both lanes take chunks of it once their own
+columns are done.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Column:
     own_frames: bool = True  # renders frames of its own (else the simulator's: no fidelity, no video panel)
     render_switch: bool = False  # a simulator with reset(options={"render": ...}): renders only what is read
     lane: str = SIM_LANE  # the worker that runs it
+    shared: bool = False  # every lane takes chunks of its episodes once its own columns are done
 
 
 def resolve_world_model(cfg: EvalConfig) -> str | None:
@@ -104,5 +107,6 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     if cfg.perception:
         judge = {k: v for k, v in cfg.world_model_kwargs.items() if k == "judge"}
         columns.append(Column("simulator_perceived", "simulator, world model's perception", PERCEIVED_ENV,
-                              {"checkpoint": world_model, **expected, **steps, **judge}, own_frames=False))
+                              {"checkpoint": world_model, **expected, **steps, **judge}, own_frames=False,
+                              shared=True))
     return columns

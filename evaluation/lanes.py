@@ -1,12 +1,14 @@
 """What one evaluation worker runs: a lane of tasks, each a column's closed-loop episodes or its
 open-loop replays of the simulator's recorded episodes.
 
-    lane = Lane("world_model", (Rollouts(wm, jobs), Replays(wm, "simulator", keys)))
+    lane = Lane("world_model", (Rollouts(wm, jobs), Replays(wm, "simulator", keys), Shared(perceived, chunks)))
     run_lane(lane, cfg, described, notify=print)      # in a worker process or in this one
 
 Every finished episode goes to the folder's ``RecordStore`` at once, and a task first drops the
 jobs already recorded: a lane started again after its worker died, or after Ctrl-C, carries on
-where it stopped, with no episode lost or run twice. ``Replays`` waits until the simulator's
+where it stopped, with no episode lost or run twice. ``Shared`` columns are split in chunks that
+whichever lane gets there first claims (``RecordStore.claim``), so both workers stay busy to
+the end whatever each column costs. ``Replays`` waits until the simulator's
 recorded episodes are stored (another worker may still be writing them), then replays each one's
 actions from its seed in the column's env (the same env its ``Rollouts`` used). ``notify`` gets
 ``{"kind": "episode", "column", "policy", "success"}`` per stored episode and ``{"kind":
@@ -59,7 +61,24 @@ class Replays:
         return len(self.keys)
 
 
-Task = Union[Rollouts, Replays]
+@dataclass(frozen=True)
+class Shared:
+    """Closed-loop episodes of a column every lane helps with: chunks of jobs, each run by the
+    lane that claims it first, written to that lane's shard of the column."""
+
+    column: Column
+    chunks: tuple[tuple[Job, ...], ...]
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+
+Task = Union[Rollouts, Replays, Shared]
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,22 @@ class LaneRun:
         space, kwargs, name = env.single_action_space, cfg.env_kwargs_resolved(), self.described["task"]
         self.run(task.name, env, jobs, lambda job: build_policy(job.policy, cfg.env, space, kwargs, name), True)
 
+    def shared(self, task: Shared, lane: str) -> None:
+        from evaluation.policy_specs import build_policy
+
+        cfg = self.cfg
+        for i, chunk in enumerate(task.chunks):
+            if not self.store.claim(task.name, i, lane):
+                continue
+            done = self.store.done(task.name, shard=lane)
+            jobs = [j for j in chunk if (j.policy, j.episode) not in done]
+            if not jobs:
+                continue
+            env = self.env(task.column, cfg.num_envs)
+            space, kwargs, name = env.single_action_space, cfg.env_kwargs_resolved(), self.described["task"]
+            self.run(task.name, env, jobs, lambda job: build_policy(job.policy, cfg.env, space, kwargs, name), True,
+                     shard=lane)
+
     def replays(self, task: Replays) -> None:
         done = self.store.done(task.name)
         keys = [k for k in task.keys if k not in done]
@@ -115,11 +150,11 @@ class LaneRun:
             env = self.env(task.column, len(jobs))
             self.run(task.name, env, jobs, lambda job: ReplayPolicy(actions[(job.policy, job.episode)]), False)
 
-    def run(self, name: str, env, jobs: list[Job], policy_for, reuse: bool) -> None:
+    def run(self, name: str, env, jobs: list[Job], policy_for, reuse: bool, shard: str | None = None) -> None:
         finished = [0]
 
         def on_episode(record: dict, recording: dict | None) -> None:
-            self.store.append(name, record, recording)
+            self.store.append(name, record, recording, shard)
             finished[0] += 1
             self.notify({"kind": "episode", "column": name, "policy": record["policy"],
                          "success": bool(record[f"success_{self.cfg.success}"])})
@@ -139,6 +174,8 @@ def run_lane(lane: Lane, cfg: EvalConfig, described: dict, notify: Callable[[dic
         for task in lane.tasks:
             if isinstance(task, Rollouts):
                 run.rollouts(task)
+            elif isinstance(task, Shared):
+                run.shared(task, lane.name)
             else:
                 run.replays(task)
     finally:

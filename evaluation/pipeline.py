@@ -10,7 +10,8 @@ policy is reset with ``seed + k`` in the simulator and the world model alike.
 
 Two lanes run at once, each in its own worker process (``evaluation.workers``): the
 simulator-side columns, and the world model, which then replays the simulator's recorded
-episodes open loop (for fidelity) once they are stored. The simulator renders only what is
+episodes open loop (for fidelity) once they are stored; both then share the perceived column
+in chunks (``evaluation.lanes.Shared``). The simulator renders only what is
 read: an episode whose policy reads no pixels and whose frames are not kept steps physics alone.
 The report (``evaluation.assemble``) is built from the stored records only.
 
@@ -33,7 +34,7 @@ from tqdm.auto import tqdm
 from evaluation.assemble import WALL, build_report
 from evaluation.columns import Column, make_columns
 from evaluation.config import RESUMABLE, EvalConfig
-from evaluation.lanes import Lane, Replays, Rollouts
+from evaluation.lanes import Lane, Replays, Rollouts, Shared
 from evaluation.policy_specs import build_policy, check_spec, fingerprint
 from evaluation.records import RecordStore
 from evaluation.replay import recorded_keys, replay_name
@@ -95,9 +96,12 @@ def plan_lanes(cfg: EvalConfig, columns: list[Column], specs: list[str], describ
                store: RecordStore) -> list[Lane]:
     """Each lane's tasks: its columns' episodes, then (world model) replays of the simulator's recordings."""
     tasks: dict[str, list] = {}
+    shared = []
     for c in columns:
         jobs = plan(cfg, specs, c, described["reads_pixels"], store.done(c.name))
-        tasks.setdefault(c.lane, []).append(Rollouts(c, tuple(jobs)))
+        if c.shared:
+            shared.append(Shared(c, tuple(tuple(jobs[i:i + cfg.num_envs]) for i in range(0, len(jobs), cfg.num_envs))))
+        tasks.setdefault(c.lane, []).append(Rollouts(c, tuple(jobs)) if not c.shared else None)
     sim = {(r["policy"], int(r["episode"])): r for r in store.records(columns[0].name)}
     # recorded episodes still to come, or stored with frames (one a policy ended by failing has none)
     keys = [k for k in recorded_keys(specs, cfg.episodes, cfg.video_episodes) if k not in sim or sim[k].get("frames")]
@@ -105,7 +109,10 @@ def plan_lanes(cfg: EvalConfig, columns: list[Column], specs: list[str], describ
         if c.paired and c.own_frames and keys:
             done = store.done(replay_name(c.name))
             tasks[c.lane].append(Replays(c, columns[0].name, tuple(k for k in keys if k not in done)))
-    return [Lane(name, tuple(t for t in lane if t.size)) for name, lane in tasks.items()]
+    for lane in tasks.values():
+        lane.extend(s for s in shared if s.size)   # each lane helps with the shared columns at its end
+    store.clear_claims()
+    return [Lane(name, tuple(t for t in lane if t is not None and t.size)) for name, lane in tasks.items()]
 
 
 class Progress:
@@ -137,7 +144,8 @@ def run_evaluation(cfg: EvalConfig) -> Path:
     described = describe_env(cfg, specs)
     store = RecordStore(cfg.out, identity(cfg), {s: fingerprint(s) for s in specs})
     lanes = [lane for lane in plan_lanes(cfg, columns, specs, described, store) if lane.size]
-    total = sum(lane.size for lane in lanes)
+    shared = {t.name: t.size for lane in lanes for t in lane.tasks if isinstance(t, Shared)}
+    total = sum(lane.size for lane in lanes) - sum(shared.values()) * (len(lanes) - 1)  # shared: counted once
     if total:
         run_all(cfg, lanes, described, store, total)
     return build_report(cfg, columns, specs, store, described)

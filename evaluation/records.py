@@ -12,7 +12,10 @@ Layout under ``<out>/records/``: ``evaluation.json`` (identity and policy finger
 (frames per camera and actions of recorded episodes), ``timing.jsonl`` (wall time per run).
 A line cut short by a kill is dropped on the next read by the column's writer; other readers
 (``repair=False``, e.g. a worker waiting for another column's recordings) skip it and leave the
-file alone. Each column has one writer at a time, so appends need no lock.
+file alone. Each file has one writer at a time, so appends need no lock: a column that several
+workers share writes one shard per worker (``<column>@<shard>.jsonl``), and they divide its
+episodes in chunks, each claimed once (``claim``: an exclusively created file under
+``claims/<column>/``); ``records`` reads every shard.
 """
 
 from __future__ import annotations
@@ -83,35 +86,46 @@ class RecordStore:
 
     # ------------------------------------------------------------ records
 
-    def path(self, column: str) -> Path:
-        return self.root / f"{column}.jsonl"
+    def path(self, column: str, shard: str | None = None) -> Path:
+        return self.root / (f"{column}.jsonl" if shard is None else f"{column}@{shard}.jsonl")
 
-    def records(self, column: str, repair: bool = True) -> list[dict]:
-        """Every complete record of ``column``, in order; ``repair`` rewrites the file without a
-        line a kill cut short (only the column's writer may repair)."""
-        path = self.path(column)
-        if not path.is_file():
-            return []
-        lines = path.read_bytes().split(b"\n")
-        good, records = [], []
-        for line in lines:
-            try:
-                records.append(json.loads(line))
-                good.append(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-        if repair and len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
-            _write_bytes(path, b"".join(x + b"\n" for x in good))
-        return records
+    def records(self, column: str, repair: bool = True, shard: str | None = None) -> list[dict]:
+        """Every complete record of ``column`` (all its shards), in order of finishing; ``repair``
+        rewrites a file without a line a kill cut short: only the writer's own file (``shard``),
+        or, with no shard given, every file of the column (no other writer may be running)."""
+        files = [self.path(column)] + sorted(self.root.glob(f"{column}@*.jsonl"))
+        records = []
+        for path in files:
+            own = shard is None or path == self.path(column, shard)
+            records += _read_lines(path, repair and own)
+        return sorted(records, key=lambda r: r.get("finished_at", 0.0)) if len(files) > 1 else records
 
-    def done(self, column: str, repair: bool = True) -> set[tuple[str, int]]:
-        return {(r["policy"], int(r["episode"])) for r in self.records(column, repair)}
+    def done(self, column: str, repair: bool = True, shard: str | None = None) -> set[tuple[str, int]]:
+        return {(r["policy"], int(r["episode"])) for r in self.records(column, repair, shard)}
 
-    def append(self, column: str, record: dict, recording: dict | None = None) -> dict:
+    def claim(self, column: str, chunk: int, owner: str) -> bool:
+        """True if ``owner`` holds chunk ``chunk`` of ``column``: it claimed it now, or earlier
+        (a worker started again takes up its own chunks)."""
+        path = self.root / "claims" / column / f"{chunk}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return path.read_text() == owner
+        with os.fdopen(fd, "w") as f:
+            f.write(owner)
+        return True
+
+    def clear_claims(self) -> None:
+        """Forget every claim (only when no worker runs: at the start of an evaluation run)."""
+        for path in sorted((self.root / "claims").glob("*/*")):
+            path.unlink()
+
+    def append(self, column: str, record: dict, recording: dict | None = None, shard: str | None = None) -> dict:
         record = {"column": column, **record, "finished_at": time.time()}
         if recording is not None:
             record["frames"] = self._save_frames(column, record, recording)
-        with open(self.path(column), "ab") as f:
+        with open(self.path(column, shard), "ab") as f:
             f.write((json.dumps(record) + "\n").encode())
             f.flush()
             os.fsync(f.fileno())
@@ -159,6 +173,22 @@ class RecordStore:
             except json.JSONDecodeError:
                 continue
         return out
+
+
+def _read_lines(path: Path, repair: bool) -> list[dict]:
+    if not path.is_file():
+        return []
+    lines = path.read_bytes().split(b"\n")
+    good, records = [], []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+            good.append(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+    if repair and len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
+        _write_bytes(path, b"".join(x + b"\n" for x in good))
+    return records
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

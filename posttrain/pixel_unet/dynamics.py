@@ -40,7 +40,7 @@ class DynamicsConfig:
     layers: int = 3
     linear_skip: bool = True
     contact_gap: bool = True
-    integrate: bool = True
+    integrate: bool = False   # measured: no better in closed loop, worse open loop (README)
     dt: float = 0.1           # seconds per step (integrate)
     pusher_radius: float = 0.02
     block_half: float = 0.025

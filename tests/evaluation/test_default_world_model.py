@@ -32,12 +32,24 @@ def test_default_evaluation_has_a_paired_world_model_column(evaluated):
     assert [c["name"] for c in results["columns"]] == list(COLUMNS)
     assert results["columns"][1]["env"] == "worldsim/WorldModel-v0"
     assert results["columns"][2]["env"] == "worldsim/PerceivedSim-v0"
-    records = {name: lines(evaluated / "records" / f"{name}.jsonl") for name in COLUMNS}
+    from evaluation.records import RecordStore
+
+    store = RecordStore.attach(evaluated)
+    records = {name: store.records(name) for name in COLUMNS}
     episodes = {name: sorted((r["policy"], r["seed"]) for r in recs) for name, recs in records.items()}
     assert episodes["simulator"] == episodes["world_model"] == episodes["simulator_perceived"]
     # fidelity is measured for the world model only: the perceived column shows the simulator's own frames
     assert list(results["fidelity"]) == ["world_model"]
     assert set(results["fidelity"]["world_model"]) == {"top"}
+
+
+def test_the_perceived_column_is_shared_by_both_workers_each_episode_once(evaluated):
+    """Both lanes take chunks of the perceived column and write their own shard; together the
+    shards hold every episode exactly once."""
+    shards = sorted((evaluated / "records").glob("simulator_perceived@*.jsonl"))
+    assert shards and not (evaluated / "records" / "simulator_perceived.jsonl").exists()
+    keys = [(r["policy"], r["episode"]) for path in shards for r in lines(path)]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 4
 
 
 def test_the_world_model_replays_the_simulators_recorded_actions(evaluated):

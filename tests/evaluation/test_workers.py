@@ -136,3 +136,23 @@ def test_a_workers_error_is_raised_here(tmp_path, kwargs, error, message):
     described = {"task": "", "fps": 10, "reads_pixels": {"random": False}}
     with pytest.raises(error, match=message):
         run_lanes([lane_with(Column("simulator", "simulator", **kwargs))], cfg, described, print)
+
+
+def test_a_chunk_is_claimed_once_and_shards_are_read_together(tmp_path):
+    """Claims: the first lane to claim a chunk holds it (and holds it again after a restart);
+    the other is refused until the claims are cleared. A shard's writer repairs only its own
+    shard: a line another worker is still writing is left alone."""
+    store = RecordStore(tmp_path, {"test": True}, {})
+    assert store.claim("col", 0, "simulator") and store.claim("col", 0, "simulator")
+    assert not store.claim("col", 0, "world_model") and store.claim("col", 1, "world_model")
+    store.clear_claims()
+    assert store.claim("col", 0, "world_model")
+    base = {"seed": 0, "success_any": True, "success_end": True, "length": 3}
+    store.append("col", {**base, "policy": "a", "episode": 0}, shard="simulator")
+    store.append("col", {**base, "policy": "a", "episode": 1}, shard="world_model")
+    with open(store.path("col", "world_model"), "ab") as f:
+        f.write(b'{"policy": "a", "epis')                       # mid-append in the other worker
+    assert store.done("col", shard="simulator") == {("a", 0), ("a", 1)}
+    assert store.path("col", "world_model").read_bytes().endswith(b'"epis')   # not repaired by the other
+    assert store.done("col", shard="world_model") == {("a", 0), ("a", 1)}
+    assert store.path("col", "world_model").read_bytes().endswith(b"\n")       # its own writer repairs it
