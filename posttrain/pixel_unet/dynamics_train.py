@@ -38,6 +38,7 @@ class DynamicsTrainConfig:
     rollout_start: float = 0.2
     rollout_k: int = 8
     state_noise: float = 0.002        # metres on positions (scaled up for yaw and velocities)
+    loss_scale: list[float] = field(default_factory=lambda: list(LOSS_SCALE))   # error unit per state variable
     holdout_episodes: int = 16
     ckpt_every: int = 1000
     seed: int = 0
@@ -46,6 +47,8 @@ class DynamicsTrainConfig:
     def validate(self) -> None:
         if not self.data or not self.out:
             raise ValueError("data=DATASET and out=RUN_FOLDER are required")
+        if len(self.loss_scale) != STATE_DIM or min(self.loss_scale) <= 0:
+            raise ValueError(f"loss_scale={self.loss_scale}; need {STATE_DIM} positive error units")
         if self.rollout_k < 1 or self.net.context < 1:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
 
@@ -87,11 +90,12 @@ def sample(data: Transitions, episodes: np.ndarray, n: int, k: int, horizon: int
     return states, torch.from_numpy(acts.astype(np.float32)), torch.from_numpy(offs[:, k:] < length[:, None])
 
 
-def rollout_loss(model: StateDynamics, states, actions, valid, noise: float, gen: torch.Generator) -> torch.Tensor:
+def rollout_loss(model: StateDynamics, states, actions, valid, noise: float, gen: torch.Generator,
+                 loss_scale=LOSS_SCALE) -> torch.Tensor:
     k, h = model.cfg.context, valid.shape[1]
     jitter = torch.tensor(LOSS_SCALE) / 0.01 * noise
     ctx = states[:, :k] + jitter * torch.randn(states[:, :k].shape, generator=gen)
-    scale, total = torch.tensor(LOSS_SCALE), 0.0
+    scale, total = torch.tensor(loss_scale, dtype=torch.float32), 0.0
     for j in range(h):
         pred = model(ctx, actions[:, j:j + k])
         err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
@@ -128,7 +132,7 @@ def train(cfg: DynamicsTrainConfig) -> Path:
         for step in bar:
             h = cfg.rollout_k if step >= cfg.rollout_start * cfg.steps else 1
             loss = rollout_loss(model, *sample(data, train_eps, cfg.batch_size, cfg.net.context, h, rng),
-                                cfg.state_noise, gen)
+                                cfg.state_noise, gen, cfg.loss_scale)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             opt.zero_grad(set_to_none=True)

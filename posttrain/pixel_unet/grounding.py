@@ -10,7 +10,8 @@ the work: ``StateDynamics`` (an MLP over the simulator's whole physical state, t
 own rollouts) steps the state, and the layout-conditioned U-Net paints the next frame with the
 pusher and block where that state puts them (``layout``). The observation a policy gets
 (``agent_pos``, ``environment_state``) is that state, and the frames agree with it by
-construction. An episode starts from what the first frame shows: positions from the state
+construction; pixels far from every object keep their last value (``keep_static``; ``margin`` -1
+turns that off). An episode starts from what the first frame shows: positions from the state
 reader, the block's yaw from the yaw reader, velocities from the frames' differences (zero with
 one frame, as after a reset).
 """
@@ -27,9 +28,9 @@ from posttrain.pixel_unet.yaw_reader import YawReader
 
 class StateGrounding:
     def __init__(self, dynamics: StateDynamics, yaw_reader: YawReader, layout: Layout, block_index: int,
-                 dt: float):
+                 dt: float, margin: int = 2):
         self.dynamics, self.yaw_reader, self.layout = dynamics, yaw_reader, layout
-        self.block, self.dt = block_index, dt
+        self.block, self.dt, self.margin = block_index, dt, margin
         self.context = dynamics.cfg.context
 
     @torch.no_grad()
@@ -46,6 +47,18 @@ class StateGrounding:
         state = torch.cat([xy[:, 0], xy[:, self.block], yaw[:, None], vel], dim=1)
         assert state.shape[1] == STATE_DIM
         return state
+
+    @torch.no_grad()
+    def keep_static(self, last: Tensor, nxt: Tensor, state: Tensor, next_maps: Tensor) -> Tensor:
+        """``nxt`` where an object is, was or will be (the layouts of the state before and after
+        the step, widened by ``margin`` pixels), ``last`` elsewhere: where no object is, nothing
+        moves, so the generator's small errors cannot pile up over the static scene."""
+        if self.margin < 0:
+            return nxt
+        near = torch.maximum(self.layout(state), next_maps).amax(dim=1, keepdim=True) > 0.05
+        k = 2 * self.margin + 1
+        near = torch.nn.functional.max_pool2d(near.float(), k, stride=1, padding=self.margin) > 0
+        return torch.where(near, nxt, last)
 
     @torch.no_grad()
     def advance(self, states: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:

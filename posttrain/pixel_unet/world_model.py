@@ -158,6 +158,8 @@ class PixelWorldModel:
             sim, kwargs["layout"] = self.grounding.advance(state.sim_states, sim_acts)
         nxt = self.predictor.predict(context, acts, state.generators, **kwargs)
         nxt = self._deadband(state.frames[:, -1], nxt)
+        if sim is not None:
+            nxt = self.grounding.keep_static(state.frames[:, -1], nxt, state.sim_states[:, -1], kwargs["layout"])
         shown = to_uint8(nxt)
         nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
         if sim is None:

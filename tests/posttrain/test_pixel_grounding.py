@@ -180,3 +180,18 @@ def test_grounded_frames_show_the_state_the_policy_gets(shipped):
         gaps.append(np.linalg.norm(read[:, 0] - obs["agent_pos"], axis=1))
     env.close()
     assert np.mean(gaps) < 0.01, np.mean(gaps)
+
+
+def test_pixels_far_from_every_object_keep_their_last_value(shipped):
+    """Only pixels near where an object is or will be may change in a step."""
+    g = shipped.grounding
+    before = torch.tensor([[-0.2, -0.2, 0.1, 0.1, 0.3] + [0.0] * 5])
+    after = torch.tensor([[-0.15, -0.2, 0.1, 0.1, 0.3] + [0.0] * 5])
+    last, new = torch.zeros(1, 3, 64, 64), torch.ones(1, 3, 64, 64)
+    out = g.keep_static(last, new, before, g.layout(after))
+    changed = out[0, 0] > 0
+    near = (torch.maximum(g.layout(before), g.layout(after))[0] > 0.05).any(dim=0)
+    assert bool(changed[near].all())                        # every object pixel is the new frame's
+    assert 0 < int(changed.sum()) < 0.1 * 64 * 64            # and little else: the rest is the last frame
+    far = torch.nn.functional.max_pool2d(near[None, None].float(), 2 * g.margin + 3, 1, g.margin + 1)[0, 0] == 0
+    assert not bool(changed[far].any())
