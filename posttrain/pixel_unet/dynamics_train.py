@@ -111,14 +111,9 @@ def lr_at(step: int, cfg: DynamicsTrainConfig) -> float:
 
 
 def train(cfg: DynamicsTrainConfig) -> Path:
-    from posttrain.pixel_unet.train import CKPT, resume, save
-    from worldsim.config import save_config
+    from posttrain.pixel_unet.train import CKPT, resume, save, start_run
 
-    cfg.validate()
-    torch.set_num_threads(cfg.threads)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "config.yaml")
+    out = start_run(cfg)
     data = load_transitions(cfg.data)
     train_eps = np.arange(len(data.lengths) - cfg.holdout_episodes)
     train_eps = train_eps[data.lengths[train_eps] > 1]

@@ -137,15 +137,21 @@ def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, 
     log.write(f"{step} {horizon} {loss.item():.6f} {time.time():.0f}\n")
 
 
-def train(cfg: PixelTrainConfig) -> Path:
-    """Train (or resume) the run ``cfg.out``; returns the checkpoint folder."""
+def start_run(cfg) -> Path:
+    """Check a run's config, set its threads, make its folder and save the config there."""
+    from worldsim.config import save_config
+
     cfg.validate()
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    from worldsim.config import save_config
-
     save_config(cfg, out / "config.yaml")
+    return out
+
+
+def train(cfg: PixelTrainConfig) -> Path:
+    """Train (or resume) the run ``cfg.out``; returns the checkpoint folder."""
+    out = start_run(cfg)
     episodes, _ = holdout_split(load_episodes(cfg.data, cfg.camera, sim_state=bool(cfg.net.layout)),
                                 cfg.holdout_episodes)
     check_context(episodes, cfg.net.context, cfg.rollout_k)
