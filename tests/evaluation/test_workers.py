@@ -101,8 +101,11 @@ def test_a_worker_that_keeps_dying_stops_the_evaluation(tmp_path, monkeypatch):
 def test_ctrl_c_stops_the_workers_and_the_folder_resumes(tmp_path, reference):
     out = tmp_path / "ev"
     cmd = [sys.executable, "-m", "evaluation.cli_entry", "--out", str(out), *ARGS]
+    # the child starts with SIGINT's default disposition whatever this test process has set (a
+    # signal ignored at exec stays ignored, and Python then installs no KeyboardInterrupt handler)
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     jsonl = out / "records" / "simulator.jsonl"
     deadline = time.time() + 120
     while finished(jsonl) < 1 and proc.poll() is None and time.time() < deadline:
@@ -110,7 +113,7 @@ def test_ctrl_c_stops_the_workers_and_the_folder_resumes(tmp_path, reference):
     assert proc.poll() is None, "the evaluation ended before it could be interrupted; make it longer"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "rerun the same command to resume" in err
+    assert proc.returncode != 0 and "rerun the same command to resume" in err, (proc.returncode, err[-2000:])
     stopped = jsonl.read_bytes()
     time.sleep(1.0)
     assert jsonl.read_bytes() == stopped and finished(jsonl) < EPISODES   # no worker left writing
