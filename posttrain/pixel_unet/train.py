@@ -10,7 +10,9 @@ clean last frame, so it learns to predict motion from imperfect context without 
 repaint the static scene. After ``rollout_start`` of the steps, each sample is
 unrolled ``rollout_k`` steps, the model's own (detached) predictions becoming the context of
 the next step, with the true frame as every step's target (DIAMOND-style stability on its own
-rollouts). Checkpoints (``<out>/checkpoint/``: weights, optimizer, RNG; safetensors and JSON,
+rollouts). A layout-conditioned network (``net.layout=2``, the grounded default) also gets the
+silhouettes of each target frame's recorded ``observation.sim_state`` (``layout.py``, through the
+readers of ``readers=FOLDER``). Checkpoints (``<out>/checkpoint/``: weights, optimizer, RNG; safetensors and JSON,
 never pickle) are written every ``ckpt_every`` steps; rerunning the same command resumes.
 """
 
@@ -72,11 +74,14 @@ def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Gen
     return total
 
 
-def make_layout(cfg: PixelTrainConfig):
+def make_layout(cfg: PixelTrainConfig, height: int, width: int):
+    """Layout maps at the dataset's image size, through the fitted reader of ``cfg.readers``."""
+    import dataclasses
+
     from posttrain.pixel_unet.layout import Layout
     from posttrain.pixel_unet.reader_fit import load_readers
 
-    return Layout(cfg.layout_maps, load_readers(cfg.readers)[0])
+    return Layout(dataclasses.replace(cfg.layout_maps, height=height, width=width), load_readers(cfg.readers)[0])
 
 
 def lr_at(step: int, cfg: PixelTrainConfig) -> float:
@@ -155,7 +160,7 @@ def train(cfg: PixelTrainConfig) -> Path:
     episodes, _ = holdout_split(load_episodes(cfg.data, cfg.camera, sim_state=bool(cfg.net.layout)),
                                 cfg.holdout_episodes)
     check_context(episodes, cfg.net.context, cfg.rollout_k)
-    layout = make_layout(cfg) if cfg.net.layout else None
+    layout = make_layout(cfg, *episodes.frames.shape[-2:]) if cfg.net.layout else None
     torch.manual_seed(cfg.seed)
     model = make_predictor(cfg.predictor, cfg.net, cfg.edm)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -20,7 +20,7 @@ def rollout_episodes(count: int = 2, steps: int = 30, seed: int = 0, policy: str
 
     env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), terminate_on_success=False)
     pol = make_policy(policy, "worldsim/TabletopPush-v0", env.action_space)
-    frames, actions, states, lengths = [], [], [], []
+    frames, actions, states, lengths, sims = [], [], [], [], []
     for e in range(count):
         obs, _ = env.reset(seed=seed + e)
         pol.reset(1, seed + e)
@@ -28,6 +28,7 @@ def rollout_episodes(count: int = 2, steps: int = 30, seed: int = 0, policy: str
             a = pol.act({k: (v[None] if k != "pixels" else v) for k, v in obs.items()})[0]
             frames.append(obs["pixels"]["top"])
             states.append(np.concatenate([obs["agent_pos"], obs["environment_state"]]))
+            sims.append(env.unwrapped.sim_state())
             actions.append(a)
             obs, *_ = env.step(a)
         lengths.append(steps)
@@ -35,7 +36,8 @@ def rollout_episodes(count: int = 2, steps: int = 30, seed: int = 0, policy: str
     lengths = np.asarray(lengths)
     return Episodes(torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).contiguous(),
                     torch.from_numpy(np.stack(actions)).float(), torch.from_numpy(np.stack(states)).float(),
-                    np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths, [policy] * count)
+                    np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths, [policy] * count,
+                    torch.from_numpy(np.stack(sims)))
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -41,6 +41,33 @@ def test_both_predictors_overfit_a_tiny_dataset(episodes, kind):
     assert psnr(pred, win.frames[:, 4]) > copy + 2.0
 
 
+def test_a_layout_conditioned_predictor_overfits_a_tiny_dataset(episodes):
+    """With layout maps of the next state (grounded model), the deterministic predictor also learns
+    the next frame beyond copying the last one."""
+    import dataclasses
+
+    from posttrain.pixel_unet.layout import Layout, LayoutConfig
+    from posttrain.pixel_unet.untrained import linear_reader
+
+    torch.manual_seed(0)
+    net = dataclasses.replace(TINY_NET, layout=2)
+    win = sample_windows(episodes, 16, 4, 1, np.random.default_rng(0))
+    layout = Layout(LayoutConfig(), linear_reader())
+    cfg = PixelTrainConfig(data="-", out="-", net=net, context_noise_max=0.0)
+    model = make_predictor("deterministic", net, edm())
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(150):
+        loss = train_step(model, win, cfg, 1, gen, layout)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    pred = model.predict(win.frames[:, :4], win.actions[:, :4], layout=layout(win.sim_states[:, 4]))
+    assert psnr(pred, win.frames[:, 4]) > psnr(win.frames[:, 3], win.frames[:, 4]) + 2.0
+    with pytest.raises(ValueError, match="layout maps"):
+        model.predict(win.frames[:, :4], win.actions[:, :4])
+
+
 def test_context_noise_is_applied_in_training_only():
     torch.manual_seed(0)
     context = torch.zeros(64, 4, 3, 16, 16)
