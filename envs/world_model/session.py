@@ -18,7 +18,7 @@ import numpy as np
 from envs.contract import image_hw, observation_space
 
 DEFAULT_MODEL = "world_models/tabletop_push"
-MAKE_DEFAULT = ("python -m posttrain.pixel_unet.export --data DATA --seg-data SEG_DATA "
+MAKE_DEFAULT = ("python -m posttrain.pixel_unet.export --data DATA --readers READERS --dynamics DYNAMICS_RUN "
                 "--predictor deterministic=RUN --out assets/world_models/tabletop_push (assets/world_models/"
                 "tabletop_push/README.md has the whole recipe)")
 
