@@ -91,8 +91,7 @@ class PixelWorldModel:
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
              sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "PixelWorldModel":
-        from posttrain.bundle import prefixed, read_bundle, structured
-        from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+        from posttrain.bundle import read_bundle, structured
 
         if reencode:
             raise ValueError("reencode=True applies to latent world models; a pixel world model carries frames")
@@ -103,11 +102,7 @@ class PixelWorldModel:
         check_sampling(config["predictors"][name]["kind"], sample_steps, sampler)
         net = build_predictor(config["predictors"][name])
         reader = StateReader(structured(ReaderConfig, config["reader"]))
-        for module, prefix in ((net, f"predictors.{name}."), (reader, "reader.")):
-            part = prefixed(tensors, prefix)
-            check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
-            load_tensor_state(module, part)
-            module.eval().requires_grad_(False)
+        load_parts(path, tensors, ((net, f"predictors.{name}."), (reader, "reader.")))
         grounding = load_grounding(config, tensors, reader, path) if "dynamics" in config else None
         return cls(config, net, reader, sample_steps, judge, name, grounding)
 
@@ -218,22 +213,29 @@ class PixelWorldModel:
         return torch.from_numpy(a)
 
 
-def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
-    """The state grounding of a folder with ``dynamics``: dynamics, yaw reader and layout."""
-    from posttrain.bundle import prefixed, structured
-    from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
-    from posttrain.pixel_unet.grounding import StateGrounding
-    from posttrain.pixel_unet.layout import Layout, LayoutConfig
-    from posttrain.pixel_unet.yaw_reader import YawReader, YawReaderConfig
+def load_parts(path: str, tensors: dict, parts) -> None:
+    """Load each ``(module, prefix)`` of ``parts`` from the folder's tensors (shapes checked), frozen."""
+    from posttrain.bundle import prefixed
     from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
 
-    dynamics = StateDynamics(structured(DynamicsConfig, config["dynamics"]["net"]))
-    yaw_reader = YawReader(structured(YawReaderConfig, config["yaw_reader"]))
-    for module, prefix in ((dynamics, "dynamics."), (yaw_reader, "yaw_reader.")):
+    for module, prefix in parts:
         part = prefixed(tensors, prefix)
         check_matches(f"{path} ({type(module).__name__})", part, tensor_state(module))
         load_tensor_state(module, part)
         module.eval().requires_grad_(False)
+
+
+def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
+    """The state grounding of a folder with ``dynamics``: dynamics, yaw reader and layout."""
+    from posttrain.bundle import structured
+    from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
+    from posttrain.pixel_unet.grounding import StateGrounding
+    from posttrain.pixel_unet.layout import Layout, LayoutConfig
+    from posttrain.pixel_unet.yaw_reader import YawReader, YawReaderConfig
+
+    dynamics = StateDynamics(structured(DynamicsConfig, config["dynamics"]["net"]))
+    yaw_reader = YawReader(structured(YawReaderConfig, config["yaw_reader"]))
+    load_parts(path, tensors, ((dynamics, "dynamics."), (yaw_reader, "yaw_reader.")))
     layout = Layout(structured(LayoutConfig, config["layout"]), reader)
     return StateGrounding(dynamics, yaw_reader, layout, reader.cfg.objects.index("block"),
                           1.0 / float(config["sim"].get("render_fps", 10)))
