@@ -139,3 +139,14 @@ def test_sim_state_for_an_env_without_one_is_refused(tmp_path, capsys):
     assert main(["generate", "--env", "worldsim/DrivingMultiView-v0", "--episodes", "1", "--out",
                  str(tmp_path / "x"), "sim_state=true"]) == 2
     assert "has no sim_state()" in capsys.readouterr().err
+
+
+def test_an_episode_cut_short_while_being_staged_is_not_counted_as_finished(tmp_path):
+    """A kill inside save_episode leaves a partial temporary file; resuming reruns that episode."""
+    from worldsim.generation.staging import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    run.episodes_dir.mkdir(parents=True, exist_ok=True)
+    (run.episodes_dir / "episode_000000.tmp.npz").write_bytes(b"cut short")
+    run.save_episode(1, {"action": np.zeros((2, 2), np.float32)})
+    assert run.finished() == {1}

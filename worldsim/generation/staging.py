@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -62,7 +63,9 @@ class RunFolder:
         return self.episodes_dir / f"episode_{index:06d}.npz"
 
     def finished(self) -> set[int]:
-        return {int(p.stem.split("_")[1]) for p in self.episodes_dir.glob("episode_*.npz")}
+        # a kill during save_episode leaves episode_<i>.tmp.npz: unfinished, rerun (and overwritten)
+        names = (re.fullmatch(r"episode_(\d+)\.npz", p.name) for p in self.episodes_dir.glob("episode_*.npz"))
+        return {int(m.group(1)) for m in names if m}
 
     def save_episode(self, index: int, arrays: dict[str, np.ndarray]) -> None:
         path = self.episode_path(index)
