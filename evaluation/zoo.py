@@ -2,7 +2,7 @@
 
     specs = zoo_policies("default", "worldsim/TabletopPush-v0", bc=["runs/bc_push"])
     # scripted expert, graded degradations (noise, epsilon-random, stuck actuator, bias, delay),
-    # random, and every checkpoint of each BC run given (bc:runs/bc_push/checkpoints/step_...)
+    # random, shipped BC policies, and checkpoints of each BC run given (bc:runs/bc_push/checkpoints/...)
 
 A BC run contributes checkpoints from several training stages (``bc_per_run`` of them, evenly
 spread from the first to the last; train with ``keep_last=0`` to keep the early, weaker ones). The TabletopPush rates noted below are estimates from one run each; the
@@ -27,7 +27,14 @@ ZOOS: dict[str, dict[str, list[str]]] = {
             "expert+eps:0.8",       # 0.05
             "expert+delay:2",       # 0.00
             "random",               # 0.00
+            # behaviour cloning on 5-100% of 180 expert demonstrations (assets/policies/README.md)
+            "bc:tabletop_push/image_state_100",   # 0.70
+            "bc:tabletop_push/image_state_25",    # 0.42
+            "bc:tabletop_push/image_50",          # 0.32 (pixels only)
+            "bc:tabletop_push/image_state_5",     # 0.20
         ],
+        "bc": [f"bc:tabletop_push/{inputs}_{share}" for inputs in ("image_state", "image")
+               for share in (5, 10, 25, 50, 100)],
         "quick": ["expert", "expert+eps:0.5", "expert+delay:1", "expert+noise:1.0", "expert+noise:1.5", "random"],
     },
     "worldsim/MetaWorld-v0": {

@@ -5,7 +5,8 @@
     load_bc_policy("runs/bc", action_space)                          # the same, without the prefix
 
 PATH is a checkpoint folder, a ``worldsim train policy`` run folder (its latest checkpoint) or
-its ``checkpoints`` folder. Weights load through safetensors only; a loaded network is cached
+its ``checkpoints`` folder, or one of the shipped policies under ``assets/policies/`` named by its
+path there (``bc:tabletop_push/image_state_25``). Weights load through safetensors only; a loaded network is cached
 per checkpoint, so building one policy per episode is cheap.
 """
 
@@ -52,11 +53,16 @@ def _load_net(checkpoint: str):
 
 
 def resolve_bc_checkpoint(path: str | Path) -> Path:
+    """A checkpoint folder from PATH, or from ``assets/policies/PATH`` (the shipped BC policies,
+    e.g. ``tabletop_push/image_state_25``) when PATH is not there."""
+    from assets import ROOT
     from worldsim.training.checkpoint import resolve_checkpoint
 
-    if not Path(path).exists():
-        raise ValueError(f"BC checkpoint {str(path)!r} does not exist; train one with `worldsim train policy`")
-    return resolve_checkpoint(path).resolve()
+    shipped = ROOT / "policies" / str(path)
+    if not Path(path).exists() and not shipped.exists():
+        raise ValueError(f"BC checkpoint {str(path)!r} does not exist (nor under {ROOT / 'policies'}); train one "
+                         f"with `worldsim train policy`")
+    return resolve_checkpoint(path if Path(path).exists() else shipped).resolve()
 
 
 def load_bc_policy(path: str | Path, action_space):

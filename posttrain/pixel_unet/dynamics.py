@@ -14,8 +14,12 @@ between the pusher's disk and the block's square (the scene's two shapes), where
 A linear path from the features beside the MLP (``linear_skip``) keeps small, nearly linear
 responses (a gentle command moving the free pusher a millimetre) precise. With ``integrate``
 the network predicts the velocities' change and each position moves by the new velocity over the
-step (plus a small learned correction), so positions and velocities cannot disagree. It is
-trained on multi-step rollouts of its own predictions (``dynamics_train``).
+step (plus a small learned correction), so positions and velocities cannot disagree. With
+``frame="canonical"`` every vector goes in and every change comes out in the square block's
+symmetry frame (``symmetry_frame.py``): one pushing situation, whatever the block's pose on the
+table, is one input, so the network need not learn each pose (and its mirror) again; the pusher's
+travel limit, the one thing tied to the table, is then held by ``pusher_limit``. It is trained on
+multi-step rollouts of its own predictions (``dynamics_train``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from posttrain.pixel_unet.symmetry_frame import SymmetryFrame
+
 STATE_DIM = 10
+FRAMES = ("world", "canonical")
 # one step's typical change per state variable: positions (m), yaw (rad), velocities (m/s), yaw rate (rad/s)
 DELTA_SCALE = (0.05, 0.05, 0.05, 0.05, 0.2, 0.5, 0.5, 0.5, 0.5, 5.0)
 # with integration the positions move by velocity x dt; the network adds a small correction
@@ -41,6 +48,8 @@ class DynamicsConfig:
     linear_skip: bool = True
     contact_gap: bool = True
     integrate: bool = False   # measured: no better in closed loop, worse open loop (README)
+    frame: str = "world"      # "world", or "canonical": in and out in the square's symmetry frame
+    pusher_limit: float = 0.0  # > 0: the pusher's travel limit (|x|, |y|, metres) the prediction is held in
     dt: float = 0.1           # seconds per step (integrate)
     pusher_radius: float = 0.02
     block_half: float = 0.025
@@ -73,12 +82,45 @@ def features(states: Tensor, actions: Tensor, cfg: DynamicsConfig) -> Tensor:
     return torch.cat(parts, dim=1)
 
 
+def frame_features(states: Tensor, actions: Tensor, frame: SymmetryFrame, cfg: DynamicsConfig) -> Tensor:
+    """(B, K, 10), (B, K, A) -> (B, F): every vector in the square's symmetry frame, so the same
+    contact gives the same features whatever the block's pose (no world position: see ``pusher_limit``)."""
+    now = states[:, -1]
+    pusher, block = now[:, :2], now[:, 2:4]
+    offset = frame.vectors_in(pusher - block) / 0.05
+    vp, vb = frame.vectors_in(now[:, 5:7]) * 2, frame.vectors_in(now[:, 7:9]) * 2
+    steps = (states[:, 1:, :4] - states[:, :-1, :4]).reshape(len(states), -1, 2)
+    parts = [offset, vp, vb, vp - vb, (frame.signs * now[:, 9] / 5)[:, None],
+             frame.vectors_in(steps).flatten(1) / 0.05, frame.vectors_in(actions).flatten(1)]
+    if cfg.contact_gap:
+        gap = contact_gap(pusher - block, now[:, 4], cfg)[:, None] / 0.01
+        parts += [gap, torch.tanh(gap), torch.exp(-gap.clamp_min(0))]
+    return torch.cat(parts, dim=1)
+
+
+def n_features(cfg: DynamicsConfig) -> int:
+    k, gap = cfg.context, 3 * cfg.contact_gap
+    if cfg.frame == "canonical":
+        return 2 + 2 + 2 + 2 + 1 + 4 * (k - 1) + cfg.action_dim * k + gap
+    return 2 + 2 + 2 + 2 + 2 + 4 + 1 + 2 + 4 * (k - 1) + cfg.action_dim * k + gap
+
+
+def change_out(change: Tensor, frame: SymmetryFrame) -> Tensor:
+    """(B, 10) a state change in the symmetry frame -> the world's."""
+    pairs = frame.vectors_out(change[:, [0, 1, 2, 3, 5, 6, 7, 8]].view(-1, 4, 2)).flatten(1)
+    turns = frame.signs[:, None] * change[:, [4, 9]]
+    return torch.cat([pairs[:, :4], turns[:, :1], pairs[:, 4:], turns[:, 1:]], dim=1)
+
+
 class StateDynamics(nn.Module):
     def __init__(self, cfg: DynamicsConfig):
         super().__init__()
+        if cfg.frame not in FRAMES:
+            raise ValueError(f"net.frame={cfg.frame!r}; allowed: {', '.join(FRAMES)}")
+        if cfg.frame == "canonical" and (cfg.integrate or cfg.action_dim != 2):
+            raise ValueError("net.frame=canonical needs integrate=false and 2-D (planar velocity) actions")
         self.cfg = cfg
-        k = cfg.context
-        n_in = 2 + 2 + 2 + 2 + 2 + 4 + 1 + 2 + 4 * (k - 1) + cfg.action_dim * k + 3 * cfg.contact_gap
+        n_in = n_features(cfg)
         layers: list[nn.Module] = []
         for i in range(cfg.layers):
             layers += [nn.Linear(n_in if i == 0 else cfg.width, cfg.width), nn.SiLU()]
@@ -94,10 +136,24 @@ class StateDynamics(nn.Module):
         if states.shape[1:] != (k, STATE_DIM) or actions.shape[1:] != (k, self.cfg.action_dim):
             raise ValueError(f"dynamics take states (B, {k}, {STATE_DIM}) and actions (B, {k}, "
                              f"{self.cfg.action_dim}), got {tuple(states.shape)} and {tuple(actions.shape)}")
-        x = features(states, actions, self.cfg)
-        change = self.scale * (self.mlp(x) + (self.linear(x) if self.linear is not None else 0))
         now = states[:, -1]
+        frame = SymmetryFrame.of(now[:, :2] - now[:, 2:4], now[:, 4]) if self.cfg.frame == "canonical" else None
+        x = features(states, actions, self.cfg) if frame is None else frame_features(states, actions, frame, self.cfg)
+        change = self.mlp(x) + (self.linear(x) if self.linear is not None else 0)
+        if frame is not None:
+            change = change_out(change, frame)
+        change = self.scale * change
         if not self.cfg.integrate:
-            return now + change
+            return self._limit(now + change)
         vel = now[:, 5:] + change[:, 5:]  # (B, 5): pusher, block, yaw rate
-        return torch.cat([now[:, :5] + self.cfg.dt * vel + change[:, :5], vel], dim=1)
+        return self._limit(torch.cat([now[:, :5] + self.cfg.dt * vel + change[:, :5], vel], dim=1))
+
+    def _limit(self, state: Tensor) -> Tensor:
+        """Hold the pusher inside its travel limit; it stops along an axis it reaches the end of."""
+        lim = self.cfg.pusher_limit
+        if lim <= 0:
+            return state
+        pos = state[:, :2]
+        held = pos.abs() > lim
+        return torch.cat([pos.clamp(-lim, lim), state[:, 2:5], torch.where(held, 0.0, state[:, 5:7]),
+                          state[:, 7:]], dim=1)

@@ -1,6 +1,7 @@
 """Train the state dynamics on a dataset's recorded simulator states, on rollouts of its own predictions.
 
     python -m posttrain.pixel_unet.dynamics_train data=runs/push_wm out=runs/dyn steps=12000
+    python -m posttrain.pixel_unet.dynamics_train data=runs/push_wm,runs/push_phys out=runs/dyn   # several
 
 The dataset needs ``observation.sim_state`` (``worldsim generate ... sim_state=true``). After
 ``rollout_start`` of the steps on one-step targets, every sample is unrolled ``rollout_k`` steps
@@ -61,7 +62,18 @@ class Transitions:
     lengths: np.ndarray   # (E,)
 
 
-def load_transitions(root: str) -> Transitions:
+def load_transitions(data: str) -> Transitions:
+    """The states and actions of one dataset, or of several (``data`` comma-separated) back to back."""
+    parts = [_load_one(root.strip()) for root in data.split(",") if root.strip()]
+    if not parts:
+        raise ValueError(f"data={data!r}; give one dataset folder or several, comma-separated")
+    offsets = np.cumsum([0] + [len(p.states) for p in parts[:-1]])
+    return Transitions(np.concatenate([p.states for p in parts]), np.concatenate([p.actions for p in parts]),
+                       np.concatenate([p.starts + o for p, o in zip(parts, offsets)]),
+                       np.concatenate([p.lengths for p in parts]))
+
+
+def _load_one(root: str) -> Transitions:
     from worldsim.data.lerobot_reader import LeRobotDatasetReader
 
     reader = LeRobotDatasetReader(root)

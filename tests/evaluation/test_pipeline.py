@@ -183,7 +183,8 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
     cfg = EvalConfig()
     assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64, "default", 16)
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
-    assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 11
+    assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 15
+    assert sum(spec.startswith("bc:") for spec in ZOOS[cfg.env]["default"]) == 4   # issue 10: four BC policies
     assert ZOOS[cfg.env]["quick"]                                  # zoo=quick stays
     columns = make_columns(EvalConfig())
     assert [(c.name, c.lane) for c in columns] == [("simulator", "simulator"), ("world_model", "world_model"),

@@ -40,7 +40,29 @@ def test_bc_runs_add_every_checkpoint(tmp_path):
 
 
 def test_unknown_zoo_or_env():
-    with pytest.raises(ValueError, match="unknown zoo 'big'.*allowed: default, quick"):
+    with pytest.raises(ValueError, match="unknown zoo 'big'.*allowed: default, bc, quick"):
         zoo_policies("big", "worldsim/TabletopPush-v0")
     with pytest.raises(ValueError, match="no policy zoo for env 'worldsim/Other-v0'"):
         zoo_policies("default", "worldsim/Other-v0")
+
+
+def test_shipped_bc_policies_load_by_their_short_name_and_act():
+    """The default zoo's BC policies and the whole bc zoo are shipped under assets/policies: each
+    loads from its short name wherever the evaluation runs, reads pixels, and acts in the space."""
+    import numpy as np
+
+    from policies.bc_spec import make_bc_policy
+
+    env = envs.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=64)
+    obs, _ = env.reset(seed=0)
+    batch = {"pixels": {c: img[None] for c, img in obs["pixels"].items()},
+             "agent_pos": obs["agent_pos"][None], "environment_state": obs["environment_state"][None]}
+    specs = ZOOS["worldsim/TabletopPush-v0"]["bc"]
+    assert len(specs) == 10 and set(s for s in ZOOS["worldsim/TabletopPush-v0"]["default"] if s.startswith("bc:")) <= set(specs)
+    for spec in specs:
+        policy = make_bc_policy(spec, env.action_space)
+        policy.reset(1, seed=0)
+        action = policy.act(batch)
+        assert policy.reads_pixels and action.shape == (1, 2) and np.all(np.abs(action) <= 1)
+    with pytest.raises(ValueError, match="tabletop_push/image_7.*does not exist"):
+        make_bc_policy("bc:tabletop_push/image_7", env.action_space)

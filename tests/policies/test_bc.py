@@ -119,3 +119,16 @@ def test_frame_loader_resumes_at_its_position():
         torch.testing.assert_close(next(again)["state"], want)
     with pytest.raises(ValueError, match="bad frame loader position"):
         again.load_state_dict({"epoch": 0, "index": 99})
+
+
+def test_data_fraction_is_nested_and_refuses_bad_shares():
+    from worldsim.training.tasks.policy_task import data_fraction
+
+    episodes = list(range(3, 103))
+    small, large, whole = (data_fraction(episodes, f, seed=0) for f in (0.05, 0.25, 1.0))
+    assert (len(small), len(large), whole) == (5, 25, episodes)
+    assert set(small) <= set(large) <= set(episodes)
+    assert data_fraction(episodes[:4], 0.05, seed=0) and len(data_fraction(episodes[:4], 0.05, seed=0)) == 1
+    for bad in (0.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match="fraction"):
+            data_fraction(episodes, bad, seed=0)

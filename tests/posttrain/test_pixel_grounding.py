@@ -36,11 +36,12 @@ def physics_episodes(specs=("play", "expert", "random"), per_spec=4, steps=40) -
     return Transitions(np.stack(states), np.stack(actions), np.r_[0, np.cumsum(lengths)[:-1]], lengths)
 
 
-def test_dynamics_learn_the_simulator_better_than_standing_still():
+@pytest.mark.parametrize("frame", ["world", "canonical"])
+def test_dynamics_learn_the_simulator_better_than_standing_still(frame):
     """A small dynamics model trained briefly on real episodes predicts the next state (and an
     8-step rollout) far better than assuming nothing moves."""
     data = physics_episodes()
-    cfg = DynamicsTrainConfig(net=DynamicsConfig(width=64, layers=2))
+    cfg = DynamicsTrainConfig(net=DynamicsConfig(width=64, layers=2, frame=frame))
     torch.manual_seed(0)
     model = StateDynamics(cfg.net)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -61,6 +62,68 @@ def test_dynamics_learn_the_simulator_better_than_standing_still():
     block_err = (pred[..., :4] - states[:, 1:, :4]).norm(dim=-1)[valid].mean()
     still_err = (states[:, :1, :4] - states[:, 1:, :4]).norm(dim=-1)[valid].mean()
     assert block_err < 0.3 * still_err, (block_err, still_err)
+
+
+def _turn(states: torch.Tensor, angle: float, mirror: bool = False) -> torch.Tensor:
+    """The whole scene turned about the origin by ``angle`` (after mirroring y when ``mirror``)."""
+    x = states.clone()
+    if mirror:
+        x[..., [1, 3, 6, 8]] *= -1
+        x[..., [4, 9]] *= -1
+    c, s = np.cos(angle), np.sin(angle)
+    for i in (0, 2, 5, 7):
+        vx, vy = x[..., i].clone(), x[..., i + 1].clone()
+        x[..., i], x[..., i + 1] = c * vx - s * vy, s * vx + c * vy
+    x[..., 4] += angle
+    return x
+
+
+def test_canonical_dynamics_respect_the_scenes_symmetries():
+    """Physics does not change when the whole table turns, when the square block is turned by a
+    quarter (the same square), or in a mirror; the canonical-frame network (any weights) must
+    predict the same motion, turned, mirrored or unchanged, to float precision."""
+    torch.manual_seed(0)
+    model = StateDynamics(DynamicsConfig(width=32, layers=2, frame="canonical"))
+    torch.nn.init.normal_(model.linear.weight, std=0.3)
+    states = torch.randn(64, 1, 10) * torch.tensor([.05, .05, .05, .05, 2, .2, .2, .2, .2, 1])
+    actions = torch.rand(64, 1, 2) * 2 - 1
+    now = model(states, actions)
+    for angle in (0.4, np.pi / 2, 2.5):
+        act = _turn(torch.cat([actions, torch.zeros(64, 1, 8)], -1), angle)[..., :2]
+        turned = model(_turn(states, angle), act)
+        assert torch.allclose(turned, _turn(now, angle), atol=1e-5)
+    quarter = states.clone()
+    quarter[..., 4] += np.pi / 2
+    assert torch.allclose(model(quarter, actions)[:, 4] - np.pi / 2, now[:, 4], atol=1e-5)
+    assert torch.allclose(model(quarter, actions)[:, [0, 1, 2, 3, 5, 6, 7, 8, 9]], now[:, [0, 1, 2, 3, 5, 6, 7, 8, 9]],
+                          atol=1e-5)
+    mirrored = model(_turn(states, 0.0, mirror=True), actions * torch.tensor([1.0, -1.0]))
+    assert torch.allclose(mirrored, _turn(now, 0.0, mirror=True), atol=1e-5)
+
+
+def test_symmetry_frame_puts_the_pusher_in_one_eighth_of_the_plane():
+    from posttrain.pixel_unet.symmetry_frame import SymmetryFrame
+
+    offset = torch.randn(500, 2)
+    yaw = torch.rand(500) * 12 - 6
+    frame = SymmetryFrame.of(offset, yaw)
+    local = frame.vectors_in(offset)
+    assert bool((local[:, 1] >= -1e-6).all()) and bool((local[:, 1] <= local[:, 0] + 1e-6).all())
+    assert torch.allclose(frame.vectors_out(local), offset, atol=1e-5)
+
+
+def test_pusher_is_held_inside_its_travel_limit():
+    model = StateDynamics(DynamicsConfig(width=16, layers=1, pusher_limit=0.28))
+    for p in model.mlp[-1].parameters():
+        torch.nn.init.zeros_(p)
+    torch.nn.init.constant_(model.linear.bias, 1.0)   # every change large and positive
+    state = torch.zeros(1, 1, 10)
+    state[0, 0, :2] = torch.tensor([0.279, -0.1])
+    nxt = model(state, torch.ones(1, 1, 2))
+    assert float(nxt[0, 0]) == pytest.approx(0.28) and float(nxt[0, 5]) == 0.0   # stopped at the end
+    assert float(nxt[0, 1]) < 0.28 and float(nxt[0, 6]) > 0                     # the other axis moves on
+    with pytest.raises(ValueError, match="net.frame='polar'"):
+        StateDynamics(DynamicsConfig(frame="polar"))
 
 
 def test_windows_pad_an_episode_start_like_a_reset_and_mask_its_end():

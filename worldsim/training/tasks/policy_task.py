@@ -32,6 +32,7 @@ class PolicyTaskConfig:
     data: str = ""
     held_out: float = 0.1
     split_seed: int = 0
+    fraction: float = 1.0          # share of the training episodes used (nested: 5% is inside 10%)
     random_shift: int = 4          # pixels of random translation augmentation (0: none)
     eval_frames: int = 2048
     model: BCConfig = field(default_factory=BCConfig)
@@ -99,6 +100,15 @@ def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
     return torch.stack(crops).permute(0, 2, 3, 1).to(images.dtype)
 
 
+def data_fraction(episodes: list[int], fraction: float, seed: int) -> list[int]:
+    """About ``fraction`` of ``episodes`` (at least one), sorted; a smaller fraction's episodes are a
+    subset of a larger one's (one shuffled order, cut at different lengths)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction={fraction!r}; the share of training episodes must be in (0, 1]")
+    order = np.random.default_rng([seed, len(episodes), 1]).permutation(episodes)
+    return sorted(order[:max(1, round(fraction * len(episodes)))].tolist())
+
+
 class PolicyTask:
     name = ARCHITECTURE
 
@@ -107,6 +117,7 @@ class PolicyTask:
         self.reader = LeRobotDatasetReader(cfg.data)
         self._fit_model_config()
         self.train_episodes, self.eval_episodes = held_out_split(self.reader.num_episodes, cfg.held_out, cfg.split_seed)
+        self.train_episodes = data_fraction(self.train_episodes, cfg.fraction, cfg.split_seed)
         self._eval_frames: dict | None = None
 
     def _fit_model_config(self) -> None:
