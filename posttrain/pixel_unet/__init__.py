@@ -8,6 +8,7 @@ frames), ``world_model.py`` (the batched, stateful world model the envs step), `
 (its reading of the simulator's frames, for PerceivedSim), ``export.py`` (the world-model folder),
 ``untrained.py`` (a valid folder with random weights, for tests). Grounding (the default folder):
 ``dynamics.py`` / ``dynamics_train.py`` (learned dynamics of the simulator's physical state),
+``symmetry_frame.py`` (the square block's symmetry frame the dynamics work in),
 ``layout.py`` (silhouettes of the state for the U-Net), ``yaw_reader.py`` and ``reader_fit.py``
 (the readers, fitted to a folder), ``grounding.py`` (how the parts step together).
 """
