@@ -58,11 +58,11 @@ def resolve_bc_checkpoint(path: str | Path) -> Path:
     from assets import ROOT
     from worldsim.training.checkpoint import resolve_checkpoint
 
-    shipped = ROOT / "policies" / str(path)
-    if not Path(path).exists() and not shipped.exists():
+    found = next((p for p in (Path(path), ROOT / "policies" / str(path)) if p.exists()), None)
+    if found is None:
         raise ValueError(f"BC checkpoint {str(path)!r} does not exist (nor under {ROOT / 'policies'}); train one "
                          f"with `worldsim train policy`")
-    return resolve_checkpoint(path if Path(path).exists() else shipped).resolve()
+    return resolve_checkpoint(found).resolve()
 
 
 def load_bc_policy(path: str | Path, action_space):

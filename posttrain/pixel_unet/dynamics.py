@@ -76,10 +76,15 @@ def features(states: Tensor, actions: Tensor, cfg: DynamicsConfig) -> Tensor:
     history = (states[:, 1:, :4] - states[:, :-1, :4]).flatten(1) / 0.05
     parts = [offset, _in_block_frame(offset, yaw), torch.cos(4 * yaw)[:, None], torch.sin(4 * yaw)[:, None],
              pusher / 0.3, block / 0.3, now[:, 5:9] * 2, now[:, 9:10] / 5, rel_vel, history, actions.flatten(1)]
-    if cfg.contact_gap:
-        gap = contact_gap(pusher - block, yaw, cfg)[:, None] / 0.01
-        parts += [gap, torch.tanh(gap), torch.exp(-gap.clamp_min(0))]
-    return torch.cat(parts, dim=1)
+    return torch.cat(parts + gap_features(pusher - block, yaw, cfg), dim=1)
+
+
+def gap_features(offset: Tensor, yaw: Tensor, cfg: DynamicsConfig) -> list[Tensor]:
+    """The contact gap in centimetres, squashed, and as a proximity (empty without ``contact_gap``)."""
+    if not cfg.contact_gap:
+        return []
+    gap = contact_gap(offset, yaw, cfg)[:, None] / 0.01
+    return [gap, torch.tanh(gap), torch.exp(-gap.clamp_min(0))]
 
 
 def frame_features(states: Tensor, actions: Tensor, frame: SymmetryFrame, cfg: DynamicsConfig) -> Tensor:
@@ -92,17 +97,17 @@ def frame_features(states: Tensor, actions: Tensor, frame: SymmetryFrame, cfg: D
     steps = (states[:, 1:, :4] - states[:, :-1, :4]).reshape(len(states), -1, 2)
     parts = [offset, vp, vb, vp - vb, (frame.signs * now[:, 9] / 5)[:, None],
              frame.vectors_in(steps).flatten(1) / 0.05, frame.vectors_in(actions).flatten(1)]
-    if cfg.contact_gap:
-        gap = contact_gap(pusher - block, now[:, 4], cfg)[:, None] / 0.01
-        parts += [gap, torch.tanh(gap), torch.exp(-gap.clamp_min(0))]
-    return torch.cat(parts, dim=1)
+    return torch.cat(parts + gap_features(pusher - block, now[:, 4], cfg), dim=1)
 
 
-def n_features(cfg: DynamicsConfig) -> int:
-    k, gap = cfg.context, 3 * cfg.contact_gap
-    if cfg.frame == "canonical":
-        return 2 + 2 + 2 + 2 + 1 + 4 * (k - 1) + cfg.action_dim * k + gap
-    return 2 + 2 + 2 + 2 + 2 + 4 + 1 + 2 + 4 * (k - 1) + cfg.action_dim * k + gap
+def frame_of(states: Tensor, cfg: DynamicsConfig) -> SymmetryFrame | None:
+    """The symmetry frame of each sample's current state (``frame="canonical"``), else None."""
+    now = states[:, -1]
+    return SymmetryFrame.of(now[:, :2] - now[:, 2:4], now[:, 4]) if cfg.frame == "canonical" else None
+
+
+def network_input(states: Tensor, actions: Tensor, frame: SymmetryFrame | None, cfg: DynamicsConfig) -> Tensor:
+    return features(states, actions, cfg) if frame is None else frame_features(states, actions, frame, cfg)
 
 
 def change_out(change: Tensor, frame: SymmetryFrame) -> Tensor:
@@ -120,7 +125,8 @@ class StateDynamics(nn.Module):
         if cfg.frame == "canonical" and (cfg.integrate or cfg.action_dim != 2):
             raise ValueError("net.frame=canonical needs integrate=false and 2-D (planar velocity) actions")
         self.cfg = cfg
-        n_in = n_features(cfg)
+        probe = torch.zeros(1, cfg.context, STATE_DIM), torch.zeros(1, cfg.context, cfg.action_dim)
+        n_in = network_input(*probe, frame_of(probe[0], cfg), cfg).shape[1]
         layers: list[nn.Module] = []
         for i in range(cfg.layers):
             layers += [nn.Linear(n_in if i == 0 else cfg.width, cfg.width), nn.SiLU()]
@@ -137,8 +143,8 @@ class StateDynamics(nn.Module):
             raise ValueError(f"dynamics take states (B, {k}, {STATE_DIM}) and actions (B, {k}, "
                              f"{self.cfg.action_dim}), got {tuple(states.shape)} and {tuple(actions.shape)}")
         now = states[:, -1]
-        frame = SymmetryFrame.of(now[:, :2] - now[:, 2:4], now[:, 4]) if self.cfg.frame == "canonical" else None
-        x = features(states, actions, self.cfg) if frame is None else frame_features(states, actions, frame, self.cfg)
+        frame = frame_of(states, self.cfg)
+        x = network_input(states, actions, frame, self.cfg)
         change = self.mlp(x) + (self.linear(x) if self.linear is not None else 0)
         if frame is not None:
             change = change_out(change, frame)

@@ -24,7 +24,8 @@ from torch import Tensor
 
 @dataclass
 class SymmetryFrame:
-    angle: Tensor   # (B,) the frame's x axis in the world, radians
+    cos: Tensor     # (B,) cosine and sine of the frame's x axis in the world (computed once, used per vector)
+    sin: Tensor
     signs: Tensor   # (B,) +1, or -1 where the frame's y axis is mirrored
 
     @classmethod
@@ -35,11 +36,11 @@ class SymmetryFrame:
         angle = yaw + quarter * (math.pi / 2)
         side = torch.sin(rel - quarter * (math.pi / 2))
         signs = torch.where(side < 0, -1.0, 1.0).to(offset.dtype)
-        return cls(angle, signs)
+        return cls(torch.cos(angle), torch.sin(angle), signs)
 
     def _expand(self, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         shape = (-1,) + (1,) * (v.dim() - 2)
-        return torch.cos(self.angle).view(shape), torch.sin(self.angle).view(shape), self.signs.view(shape)
+        return self.cos.view(shape), self.sin.view(shape), self.signs.view(shape)
 
     def vectors_in(self, v: Tensor) -> Tensor:
         c, s, m = self._expand(v)
