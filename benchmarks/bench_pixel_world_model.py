@@ -4,7 +4,7 @@
         [--checkpoint assets/world_models/tabletop_push] [--episodes 30] [--json benchmarks/results/pixel_world_model.json]
 
 1. Speed: env steps per second of the native vector env at N = 1 and N = 16 for each predictor
-   (diffusion at 1, 2 and 3 Euler steps), with torch on 1 and on 2 threads, against the
+   of the folder (diffusion ones at 1, 2 and 3 Euler steps), with torch on 1 and on 2 threads, against the
    simulator rendering the same camera (a sync vector env) in the same run.
 2. Open loop under the expert's actions: the expert runs in the simulator (termination off, 40
    steps) from seeds 50,000 + k; its actions are replayed in the world model from the same first
@@ -34,25 +34,32 @@ SIM = "worldsim/TabletopPush-v0"
 WM = "worldsim/WorldModel-v0"
 
 
-def predictors_of(checkpoint: str) -> list[str]:
+def predictors_of(checkpoint: str) -> dict[str, str]:
+    """{predictor name: kind} of a world-model folder."""
     from posttrain.bundle import read_bundle
 
-    return list(read_bundle(checkpoint)[0]["predictors"])
+    return {name: piece["kind"] for name, piece in read_bundle(checkpoint)[0]["predictors"].items()}
+
+
+def variants_of(checkpoint: str) -> list[tuple[str, str, dict]]:
+    """(label, predictor, env kwargs): each predictor; diffusion ones at 1, 2 and 3 Euler steps."""
+    out = []
+    for name, kind in predictors_of(checkpoint).items():
+        steps = (1, 2, 3) if kind.endswith("diffusion") else (None,)
+        out += [(name if k is None else f"{name}_{k}", name, {} if k is None else {"sample_steps": k}) for k in steps]
+    return out
 
 
 def speed(checkpoint: str, steps: int) -> dict:
     out = {}
-    have = predictors_of(checkpoint)
-    variants = [("deterministic", {})] * ("deterministic" in have) + \
-        [(f"diffusion_{k}", {"sample_steps": k}) for k in (1, 2, 3) if "diffusion" in have]
+    variants = variants_of(checkpoint)
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for n in (1, 16):
             sim = lambda k: gym.make_vec(SIM, num_envs=k, vectorization_mode="sync", cameras=("top",),  # noqa: E731
                                          image_size=64)
             row = {"simulator_rendering": vector_rate(sim, n, steps)}
-            for name, kwargs in variants:
-                pred = name.split("_")[0]
+            for name, pred, kwargs in variants:
                 vec = lambda k, p=pred, kw=kwargs: gym.make_vec(  # noqa: E731
                     WM, num_envs=k, vectorization_mode="vector_entry_point", checkpoint=checkpoint, predictor=p, **kw)
                 row[name] = vector_rate(vec, n, steps)

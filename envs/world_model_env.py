@@ -14,7 +14,7 @@ import numpy as np
 
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source
-from envs.world_model.session import load_for_env, observation, spaces
+from envs.world_model.session import load_for_env, observation, render_option, spaces
 
 MODEL_SEED_HIGH = 2**62
 
@@ -84,10 +84,12 @@ class WorldModelEnv(gym.Env):
         self.source = make_reset_source(self.model.sim, reset_source, dataset,
                                         self.model.config.get("provenance", {}).get("data"))
         self.state = None
+        self.render_frames = True
         self._obs = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        self.render_frames = render_option(options, self.model)
         start = self.source.initial(seed, self.np_random)
         model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
         self.state = self.model.start({c: f[None, None] for c, f in start.frames.items()}, None,
@@ -102,7 +104,8 @@ class WorldModelEnv(gym.Env):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         a = validate_action(action, self.action_space)
-        self.state, frames, extras = self.model.step(self.state, a[None])
+        switch = {} if self.render_frames else {"render": False}
+        self.state, frames, extras = self.model.step(self.state, a[None], **switch)
         self._obs = observation(frames, extras["agent_pos"], extras["environment_state"], 0)
         success = bool(extras["success"][0])
         terminated = success and self.terminate_on_success

@@ -11,6 +11,9 @@ and ``info["final_info"]``, masked by ``info["_final_obs"]`` / ``info["_final_in
 info key has its ``_key`` mask, exactly as ``SyncVectorEnv`` of single ``WorldModelEnv``s reports
 them. Env i gets the same numbers it would get as a single env reset with seed ``seed + i``.
 Truncation after ``max_episode_steps`` (given by ``gym.make_vec``; default: the simulator's).
+``reset(options={"render": False})`` on a model with a render switch (a grounded pixel world
+model: its state never comes from frames) steps the state alone until the next reset, frames
+zeros, as the simulators do for policies that read no pixels; other models always render.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from gymnasium.vector.utils import batch_space
 
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source
-from envs.world_model.session import load_for_env, observation, spaces
+from envs.world_model.session import load_for_env, observation, render_option, spaces
 from envs.world_model_env import MODEL_SEED_HIGH
 
 
@@ -50,12 +53,14 @@ class WorldModelVectorEnv(VectorEnv):
         self.rngs = [None] * self.num_envs
         self.state = None
         self.elapsed = np.zeros(self.num_envs, np.int64)
+        self.render_frames = True
         self._obs = None
 
     # -------------------------------------------------------- reset
 
     def reset(self, *, seed=None, options=None):
         seeds = self._seeds(seed)
+        self.render_frames = render_option(options, self.model)
         self.rngs = [seeding.np_random(s)[0] if s is not None or r is None else r for s, r in zip(seeds, self.rngs)]
         self.state, obs_list, infos = self._start(range(self.num_envs), seeds)
         self.elapsed[:] = 0
@@ -89,7 +94,8 @@ class WorldModelVectorEnv(VectorEnv):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         actions = self._check_actions(actions)
-        self.state, frames, extras = self.model.step(self.state, actions)
+        switch = {} if self.render_frames else {"render": False}
+        self.state, frames, extras = self.model.step(self.state, actions, **switch)
         self.elapsed += 1
         success = extras["success"].astype(bool)
         terminated = success & self.terminate_on_success

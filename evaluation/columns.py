@@ -36,7 +36,8 @@ class Column:
     seed_offset: int = 0
     paired: bool = True  # same seeds as the simulator: episodes pair up, replays make sense
     own_frames: bool = True  # renders frames of its own (else the simulator's: no fidelity, no video panel)
-    render_switch: bool = False  # a simulator with reset(options={"render": ...}): renders only what is read
+    render_switch: bool = False  # an env with reset(options={"render": ...}) (simulators, grounded world
+    #                              models): renders only what is read or kept
     lane: str = SIM_LANE  # the worker that runs it
     shared: bool = False  # every lane takes chunks of its episodes once its own columns are done
 
@@ -103,7 +104,9 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     # the world model must imitate exactly this simulator: the env refuses another one
     expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
     wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
-    columns = [Column("world_model", "world model", cfg.world_model_env, wm_kwargs, lane=WORLD_MODEL_LANE)]
+    grounded = "dynamics" in world_model_config(world_model)   # its state never comes from frames
+    columns = [Column("world_model", "world model", cfg.world_model_env, wm_kwargs, lane=WORLD_MODEL_LANE,
+                      render_switch=grounded)]
     if cfg.perception:
         judge = {k: v for k, v in cfg.world_model_kwargs.items() if k == "judge"}
         columns.append(Column("simulator_perceived", "simulator, world model's perception", PERCEIVED_ENV,

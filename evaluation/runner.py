@@ -215,17 +215,24 @@ def _options(render: bool | None) -> dict:
 def _reset_all(env, rollout: Rollout, queue: deque, refill: bool):
     """Reset every slot; the first ``num_envs`` queued jobs start, other slots idle. With ``refill``
     (DISABLED autoreset) slots whose job asks for another render setting than slot 0's are reset
-    again with theirs; in waves the first job's setting holds for the wave."""
+    again with theirs; a wave renders unless none of its jobs needs frames."""
     wave = [queue.popleft() if queue else None for _ in range(env.num_envs)]
     seeds = [job.seed if job else rollout.last_seed[i] for i, job in enumerate(wave)]
     renders = [job.render if job else rollout.last_render[i] for i, job in enumerate(wave)]
-    obs, _ = env.reset(seed=seeds, options=_options(renders[0]))
+    obs, _ = env.reset(seed=seeds, options=_options(renders[0] if refill else wave_render(renders)))
     if refill:
         obs = _reset_groups(env, seeds, renders, [r != renders[0] for r in renders], obs)
     for i, job in enumerate(wave):
         if job is not None:
             rollout.start(i, job, obs)
     return obs
+
+
+def wave_render(renders: list) -> bool | None:
+    """One render setting for a wave of slots: off only if every slot's job asks for it off."""
+    if all(r is None for r in renders):
+        return None
+    return not all(r is False for r in renders)
 
 
 def _reset_groups(env, seeds: list, renders: list, mask: list[bool], obs):

@@ -81,6 +81,15 @@ def spaces(wm) -> tuple[gym.spaces.Dict, gym.spaces.Box]:
     return obs, gym.spaces.Box(low, high, low.shape, np.float32)
 
 
+def render_option(options: dict | None, model) -> bool:
+    """The reset option ``render`` (default True); False only where the model has a render switch
+    (``model.render_switch``: its state never comes from frames), else it renders regardless."""
+    render = (options or {}).get("render", True)
+    if not isinstance(render, (bool, np.bool_)):
+        raise ValueError(f"options['render']={render!r}; allowed: True or False")
+    return bool(render) or not getattr(model, "render_switch", False)
+
+
 def observation(frames: dict, agent_pos, environment_state, i: int) -> dict:
     """Env i's observation from batched frames {cam: (N, H, W, 3)} and states (N, D), (N, E)."""
     return {"pixels": {cam: np.array(f[i]) for cam, f in frames.items()},

@@ -2,7 +2,8 @@
 
 Files, one concern each: ``config.py`` (typed configs), ``network.py`` (the U-Net with actions by
 adaptive group norm), ``predictors.py`` (deterministic regression and EDM diffusion on the same
-network), ``data.py`` (episodes in memory, context windows), ``reader.py`` (state from frames),
+network), ``latent_dit.py`` (the Cosmos-style predictors: a frozen per-frame video tokenizer and
+a megatron-core DiT on its latents, behind the same contract), ``data.py`` (episodes in memory, context windows), ``reader.py`` (state from frames),
 ``train.py`` (the training loop: context noise, rollout training), ``frames.py`` (uint8 <-> float
 frames), ``world_model.py`` (the batched, stateful world model the envs step), ``perception.py``
 (its reading of the simulator's frames, for PerceivedSim), ``export.py`` (the world-model folder),

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from posttrain.pixel_unet.layout import LayoutConfig
+from worldsim.tokenizer.model import TokenizerConfig
 
-PREDICTORS = ("deterministic", "diffusion")
+PREDICTORS = ("deterministic", "diffusion", "latent_deterministic", "latent_diffusion")
 
 
 @dataclass
@@ -24,6 +26,24 @@ class UNetConfig:
     diffusion: bool = False           # also takes the noisy next frame (EDM denoiser)
     anchor: bool = False              # also takes the episode's first frame (where the static scene is)
     layout: int = 0                   # channels of layout maps of the next state it also takes (pixel_unet.layout)
+
+
+@dataclass
+class LatentDiTConfig:
+    """The Cosmos-style predictors (``latent_dit.py``): tokenizer latents and a megatron-core DiT."""
+
+    context: int = 4                  # these four as UNetConfig's (training copies them from ``net``)
+    action_dim: int = 2
+    anchor: bool = False
+    layout: int = 0
+    tokenizer: str = ""               # `worldsim train tokenizer` run (temporal_compression=1) it starts from
+    tokenizer_model: TokenizerConfig = field(default_factory=TokenizerConfig)   # read from ``tokenizer``
+    patch: int = 2                    # DiT patch on the latent grid (1 x patch x patch)
+    hidden_size: int = 128
+    num_layers: int = 4
+    num_heads: int = 4
+    adaln_lora_dim: int = 32
+    spec: str = "auto"                # megatron layer spec: cpu (torch SDPA) | gpu (transformer-engine) | auto
 
 
 @dataclass
@@ -44,6 +64,7 @@ class PixelTrainConfig:
     camera: str = "top"
     predictor: str = "deterministic"
     net: UNetConfig = field(default_factory=UNetConfig)
+    latent: LatentDiTConfig = field(default_factory=LatentDiTConfig)   # predictor=latent_*
     edm: EDMSettings = field(default_factory=EDMSettings)
     steps: int = 3000
     batch_size: int = 32
@@ -62,6 +83,19 @@ class PixelTrainConfig:
     seed: int = 0
     threads: int = 1
 
+    @property
+    def is_latent(self) -> bool:
+        return self.predictor.startswith("latent_")
+
+    def network(self):
+        """The config of the network ``predictor`` builds: ``net``, or for latent predictors
+        ``latent`` with ``net``'s context, action size, anchor and layout."""
+        if not self.is_latent:
+            return self.net
+        n = self.net
+        return dataclasses.replace(self.latent, context=n.context, action_dim=n.action_dim, anchor=n.anchor,
+                                   layout=n.layout)
+
     def validate(self) -> None:
         if self.predictor not in PREDICTORS:
             raise ValueError(f"predictor={self.predictor!r}; allowed: {', '.join(PREDICTORS)}")
@@ -77,3 +111,6 @@ class PixelTrainConfig:
             raise ValueError(f"net.layout={self.net.layout}; allowed: 0 (frames only) or 2 (pusher and block maps)")
         if self.net.layout and not self.readers:
             raise ValueError("net.layout=2 needs readers=FOLDER (python -m posttrain.pixel_unet.reader_fit)")
+        if self.is_latent and not self.latent.tokenizer:
+            raise ValueError(f"predictor={self.predictor} needs latent.tokenizer=RUN (worldsim train tokenizer ... "
+                             f"model.temporal_compression=1)")

@@ -31,9 +31,14 @@ def load_run(run: str) -> tuple[torch.nn.Module, dict]:
     from worldsim.training.checkpoint import load_tensor_state, read_tensors
 
     cfg = load_config(PixelTrainConfig, Path(run) / "config.yaml")
-    model = make_predictor(cfg.predictor, cfg.net, cfg.edm)
+    net_cfg = cfg.network()
+    if cfg.is_latent:
+        from posttrain.pixel_unet.latent_dit import with_tokenizer
+
+        net_cfg = with_tokenizer(net_cfg)
+    model = make_predictor(cfg.predictor, net_cfg, cfg.edm)
     load_tensor_state(model, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
-    return model.eval().requires_grad_(False), {"kind": cfg.predictor, "net": to_dict(cfg.net),
+    return model.eval().requires_grad_(False), {"kind": cfg.predictor, "net": to_dict(net_cfg),
                                                 "edm": to_dict(cfg.edm), "train": to_dict(cfg)}
 
 

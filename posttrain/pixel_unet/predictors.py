@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from posttrain.pixel_unet.config import EDMSettings, UNetConfig
+from posttrain.pixel_unet.config import PREDICTORS, EDMSettings, UNetConfig
 from posttrain.pixel_unet.network import UNet
 from worldsim.diffusion.edm import loss_weight, lognormal_sigma, preconditioning
 from worldsim.diffusion.samplers import karras_sigmas
@@ -31,6 +31,7 @@ def weighted_mse(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
 
 class DeterministicPredictor(nn.Module):
     kind = "deterministic"
+    diffusion = False
 
     def __init__(self, net_cfg: UNetConfig, edm: Optional[EDMSettings] = None):
         super().__init__()
@@ -59,6 +60,7 @@ class DeterministicPredictor(nn.Module):
 
 class DiffusionPredictor(nn.Module):
     kind = "diffusion"
+    diffusion = True
 
     def __init__(self, net_cfg: UNetConfig, edm: EDMSettings):
         super().__init__()
@@ -104,7 +106,13 @@ class DiffusionPredictor(nn.Module):
 PREDICTOR_CLASSES = {"deterministic": DeterministicPredictor, "diffusion": DiffusionPredictor}
 
 
-def make_predictor(kind: str, net_cfg: UNetConfig, edm: EDMSettings) -> nn.Module:
-    if kind not in PREDICTOR_CLASSES:
-        raise ValueError(f"predictor={kind!r}; allowed: {', '.join(PREDICTOR_CLASSES)}")
-    return PREDICTOR_CLASSES[kind](net_cfg, edm)
+def make_predictor(kind: str, net_cfg, edm: EDMSettings) -> nn.Module:
+    """A predictor of ``kind``: a U-Net one (``net_cfg`` a UNetConfig) or a Cosmos-style latent one
+    (``latent_dit.py``; ``net_cfg`` a LatentDiTConfig)."""
+    if kind.startswith("latent_"):
+        from posttrain.pixel_unet.latent_dit import LATENT_CLASSES as classes
+    else:
+        classes = PREDICTOR_CLASSES
+    if kind not in classes:
+        raise ValueError(f"predictor={kind!r}; allowed: {', '.join(PREDICTORS)}")
+    return classes[kind](net_cfg, edm)

@@ -2,6 +2,8 @@
 
     python -m posttrain.pixel_unet.train data=runs/push_wm out=runs/pix_det predictor=deterministic steps=2000
     python -m posttrain.pixel_unet.train data=runs/push_wm out=runs/pix_diff predictor=diffusion steps=2000
+    python -m posttrain.pixel_unet.train data=runs/push_wm out=runs/lat predictor=latent_deterministic \
+        latent.tokenizer=runs/tok4 net.layout=2 readers=runs/readers      # Cosmos-style (latent_dit.py)
 
 Each step samples windows of ``net.context`` frames and their actions from the dataset and
 predicts the next frame. The context frames get Gaussian noise of a random level (0 in 30% of
@@ -68,7 +70,7 @@ def train_step(model, batch, cfg: PixelTrainConfig, horizon: int, gen: torch.Gen
                                 changed_weight(target, frames[:, k + j - 1], cfg.changed_weight), gen, base=last,
                                 layout=maps)
         total = total + loss / horizon
-        if j + 1 < horizon and model.kind == "diffusion":
+        if j + 1 < horizon and model.diffusion:
             pred = model.predict(with_anchor(context, batch, cfg), acts, None, steps=1, layout=maps)
         context = torch.cat([context[:, 1:], pred.detach().clamp(-1, 1)[:, None]], dim=1)
     return total
@@ -142,6 +144,20 @@ def train_one(model, opt, episodes, cfg: PixelTrainConfig, step: int, rng, gen, 
     log.write(f"{step} {horizon} {loss.item():.6f} {time.time():.0f}\n")
 
 
+def build_model(cfg: PixelTrainConfig, episodes: Episodes):
+    """The predictor to train; a latent one starts from its tokenizer run's weights, with its latent
+    scale measured on the training frames."""
+    if not cfg.is_latent:
+        return make_predictor(cfg.predictor, cfg.net, cfg.edm)
+    from posttrain.pixel_unet.latent_dit import load_tokenizer_weights, with_tokenizer
+
+    model = make_predictor(cfg.predictor, with_tokenizer(cfg.network()), cfg.edm)
+    load_tokenizer_weights(model, cfg.latent.tokenizer)
+    pick = np.random.default_rng(cfg.seed).choice(len(episodes.frames), min(512, len(episodes.frames)), replace=False)
+    model.net.fit_scale(episodes.frames[torch.from_numpy(pick)].float() / 127.5 - 1.0)
+    return model
+
+
 def start_run(cfg) -> Path:
     """Check a run's config, set its threads, make its folder and save the config there."""
     from worldsim.config import save_config
@@ -162,7 +178,7 @@ def train(cfg: PixelTrainConfig) -> Path:
     check_context(episodes, cfg.net.context, cfg.rollout_k)
     layout = make_layout(cfg, *episodes.frames.shape[-2:]) if cfg.net.layout else None
     torch.manual_seed(cfg.seed)
-    model = make_predictor(cfg.predictor, cfg.net, cfg.edm)
+    model = build_model(cfg, episodes)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
     start = resume(out, model, opt, rng, gen)

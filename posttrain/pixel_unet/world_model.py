@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from posttrain.env_state import replace_envs
-from posttrain.pixel_unet.config import EDMSettings, UNetConfig
+from posttrain.pixel_unet.config import EDMSettings, LatentDiTConfig, UNetConfig
 from posttrain.pixel_unet.frames import to_float, to_uint8
 from posttrain.pixel_unet.predictors import make_predictor
 from posttrain.pixel_unet.reader import ReaderConfig, StateReader
@@ -140,22 +140,26 @@ class PixelWorldModel:
         state.agent_pos, state.environment_state[:, :2] = sim[:, :2], sim[:, 2:4]
         return state
 
+    @property
+    def render_switch(self) -> bool:
+        """Whether ``step(..., render=False)`` may skip the frames: only a grounded model, whose
+        state and success never depend on them."""
+        return self.grounding is not None
+
     @torch.no_grad()
-    def step(self, state: PixelState, actions) -> tuple[PixelState, dict, dict]:
+    def step(self, state: PixelState, actions, render: bool = True) -> tuple[PixelState, dict, dict]:
+        """One step of every env. ``render=False`` (grounded models only, for policies that read no
+        pixels) steps the state alone: frames are zeros, as a simulator reset with render off gives."""
         action = self._check_actions(actions, state.num_envs)  # (N, A)
         acts = torch.cat([state.actions, action[:, None]], dim=1)  # (N, K, A)
-        kwargs = {"steps": self.sample_steps} if self.predictor.kind == "diffusion" else {}
-        kwargs["context_sigma"] = self.context_sigma
-        context = torch.cat([state.anchor[:, None], state.frames], 1) if self.predictor.net.cfg.anchor else state.frames
-        sim = sim_acts = None
+        if not render and not self.render_switch:
+            raise ValueError("render=False needs a grounded world model (its state does not come from frames)")
+        sim = sim_acts = layout = None
         if self.grounding is not None:
             sim_acts = torch.cat([state.sim_actions, action[:, None]], dim=1)
-            sim, kwargs["layout"] = self.grounding.advance(state.sim_states, sim_acts)
-        nxt = self.predictor.predict(context, acts, state.generators, **kwargs)
-        nxt = self._deadband(state.frames[:, -1], nxt)
-        if sim is not None:
-            nxt = self.grounding.keep_static(state.frames[:, -1], nxt, state.sim_states[:, -1], kwargs["layout"])
-        shown = to_uint8(nxt)
+            sim, layout = self.grounding.advance(state.sim_states, sim_acts)
+        n, _, h, w = state.frames[:, -1].shape
+        shown = self._next_frame(state, acts, sim, layout) if render else np.zeros((n, h, w, 3), np.uint8)
         nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
         if sim is None:
             before = torch.stack([state.agent_pos, state.environment_state[:, :2], state.environment_state[:, 2:]], 1)
@@ -173,6 +177,19 @@ class PixelWorldModel:
         extras = {"agent_pos": agent.numpy().astype(np.float32), "environment_state": env.numpy().astype(np.float32),
                   "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool)}
         return new, {self.cameras[0]: shown}, extras
+
+    def _next_frame(self, state: PixelState, acts: torch.Tensor, sim, layout) -> np.ndarray:
+        """The predicted next frames as the policy sees them: uint8 (N, H, W, 3)."""
+        kwargs = {"steps": self.sample_steps} if self.predictor.diffusion else {}
+        kwargs["context_sigma"] = self.context_sigma
+        if layout is not None:
+            kwargs["layout"] = layout
+        context = torch.cat([state.anchor[:, None], state.frames], 1) if self.predictor.net.cfg.anchor else state.frames
+        nxt = self.predictor.predict(context, acts, state.generators, **kwargs)
+        nxt = self._deadband(state.frames[:, -1], nxt)
+        if sim is not None:
+            nxt = self.grounding.keep_static(state.frames[:, -1], nxt, state.sim_states[:, -1], layout)
+        return to_uint8(nxt)
 
     def _deadband(self, last: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
         """Pixels whose predicted change is below ``deadband`` (in [-1, 1] units, all channels) keep
@@ -244,7 +261,8 @@ def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
 def build_predictor(piece: dict) -> torch.nn.Module:
     from posttrain.bundle import structured
 
-    return make_predictor(piece["kind"], structured(UNetConfig, piece["net"]), structured(EDMSettings, piece["edm"]))
+    net_type = LatentDiTConfig if piece["kind"].startswith("latent_") else UNetConfig
+    return make_predictor(piece["kind"], structured(net_type, piece["net"]), structured(EDMSettings, piece["edm"]))
 
 
 def check_sampling(kind: str, sample_steps, sampler) -> None:
@@ -252,5 +270,5 @@ def check_sampling(kind: str, sample_steps, sampler) -> None:
         raise ValueError(f"sample_steps={sample_steps!r}; need a positive int (1-3 Euler steps are typical)")
     if sampler not in (None, "euler"):
         raise ValueError(f"sampler={sampler!r}; the pixel world model samples with 'euler'")
-    if kind != "diffusion" and sample_steps is not None:
+    if not kind.endswith("diffusion") and sample_steps is not None:
         raise ValueError(f"sample_steps={sample_steps} is for a diffusion predictor; this one is {kind}")

@@ -258,3 +258,40 @@ def test_pixels_far_from_every_object_keep_their_last_value(shipped):
     assert 0 < int(changed.sum()) < 0.1 * 64 * 64            # and little else: the rest is the last frame
     far = torch.nn.functional.max_pool2d(near[None, None].float(), 2 * g.margin + 3, 1, g.margin + 1)[0, 0] == 0
     assert not bool(changed[far].any())
+
+
+def test_a_grounded_model_without_frames_steps_the_same_state(shipped):
+    """reset(options={"render": False}) skips the frames (zeros) and changes no state, reward or success."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from policies import make_policy
+
+    runs = {}
+    for render in (True, False):
+        env = gym.make_vec("worldsim/WorldModel-v0", num_envs=4, vectorization_mode="vector_entry_point")
+        policy = make_policy("expert+noise:0.5", "worldsim/TabletopPush-v0", env.single_action_space)
+        policy.reset(4, 7)
+        obs, _ = env.reset(seed=40, options={"render": render})
+        trace = []
+        for _ in range(15):
+            obs, reward, term, trunc, _ = env.step(policy.act(obs))
+            trace.append((obs["agent_pos"].copy(), obs["environment_state"].copy(), reward, term))
+        runs[render] = (trace, obs["pixels"]["top"])
+        env.close()
+    for on, off in zip(runs[True][0], runs[False][0]):
+        for a, b in zip(on, off):
+            np.testing.assert_array_equal(a, b)
+    assert runs[True][1].max() > 0 and runs[False][1].max() == 0
+
+
+def test_the_render_option_is_checked_and_ignored_where_frames_carry_the_state():
+    from envs.world_model.session import render_option
+
+    class FramesOnly:
+        render_switch = False
+
+    assert render_option({"render": False}, FramesOnly()) is True
+    assert render_option(None, FramesOnly()) is True
+    with pytest.raises(ValueError, match="options\\['render'\\]='no'"):
+        render_option({"render": "no"}, FramesOnly())
