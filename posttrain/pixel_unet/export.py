@@ -93,6 +93,7 @@ def export(data: str, seg_data: str | None, predictors: dict[str, str], out: str
     from posttrain.bundle import sim_spec, write_bundle
     from posttrain.pixel_unet.layout import Layout, LayoutConfig
     from worldsim.config import to_dict
+    from worldsim.training.checkpoint import tensor_state
 
     if default not in predictors:
         raise ValueError(f"default predictor {default!r} is not one of {sorted(predictors)}")
@@ -109,7 +110,7 @@ def export(data: str, seg_data: str | None, predictors: dict[str, str], out: str
             raise ValueError(f"predictor {name} ({predictors[name]}) has net.layout={piece['net']['layout']}; "
                              f"{'a grounded folder needs layout=2' if dynamics else 'layout needs --dynamics'}")
         pieces[name] = {**piece, "deadband": float(deadband), "context_sigma": float(context_sigma)}
-        tensors.update({f"predictors.{name}.{k}": v for k, v in model.state_dict().items()})
+        tensors.update({f"predictors.{name}.{k}": v for k, v in tensor_state(model).items()})
         held = episodes.subset(np.arange(len(episodes.lengths))[-holdout:])
         metrics[name] = one_step_psnr(model, held, piece["net"]["context"], layout)
     metrics["reader"] = reader_metrics
