@@ -221,17 +221,21 @@ def test_layout_of_the_true_state_covers_what_the_camera_sees(shipped):
     assert np.mean(ious["pusher"]) > 0.6 and np.mean(ious["block"]) > 0.6, ious
 
 
-def test_grounded_frames_show_the_state_the_policy_gets(shipped):
-    """Over an expert rollout in the shipped world model, the positions read from its own frames
-    stay within a centimetre of the state it hands the policy."""
+@pytest.mark.parametrize("folder", ["world_models/tabletop_push", "world_models/tabletop_push_cosmos"])
+def test_grounded_frames_show_the_state_the_policy_gets(shipped, folder):
+    """Over an expert rollout in a shipped grounded world model (the U-Net default, and the
+    Cosmos-style one: tokenizer + megatron-core DiT), the positions read from its own frames stay
+    within a centimetre of the state it hands the policy."""
     import gymnasium as gym
 
     import envs  # noqa: F401
+    from assets import asset_path
     from policies import make_policy
     from posttrain.pixel_unet.frames import to_float
 
     n = 8
-    env = gym.make_vec("worldsim/WorldModel-v0", num_envs=n, vectorization_mode="vector_entry_point")
+    env = gym.make_vec("worldsim/WorldModel-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                       checkpoint=str(asset_path(folder)))
     policy = make_policy("expert", "worldsim/TabletopPush-v0", env.single_action_space)
     obs, _ = env.reset(seed=list(range(300, 300 + n)))
     gaps = []
