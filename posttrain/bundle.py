@@ -20,21 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import OmegaConf
-
 from posttrain.lora import apply_lora, merge_lora
-from worldsim.config import to_dict
+from worldsim.config import structured, to_dict
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.training import checkpoint as ckpt
 
 ARCHITECTURE = "worldsim_world_model"
 ACTION_ARCHITECTURE = "action_world_model"
 JUDGE_ARCHITECTURE = "world_model_judges"
-
-
-def structured(cls, values: dict):
-    """A dataclass from a plain dict, unknown keys refused (OmegaConf)."""
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), values))
 
 
 def _task(path: str, architecture: str) -> dict:

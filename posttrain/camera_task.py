@@ -279,7 +279,7 @@ def rollout_psnr(wm: CameraWorldModel, data: CameraEpisodes, episodes: list[int]
 
 def load_camera_run(path: str, ema: bool = False) -> tuple[CameraDiT, object, CameraTaskConfig]:
     """(model in eval mode, codec, resolved config) from a camera run, checkpoint or shipped folder."""
-    from posttrain.bundle import structured
+    from worldsim.config import structured
     from worldsim.training.checkpoint import load_model_weights, read_config
 
     config = read_config(path)

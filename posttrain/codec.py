@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from worldsim.config import structured
+
 PIXELS = "pixels"
 
 
@@ -93,10 +95,7 @@ def codec_fingerprint(spec: str) -> str:
 def codec_from_config(config: dict):
     """Rebuild a codec from a world-model folder's ``tokenizer`` section."""
     if config.get("kind") == PIXELS:
-        from posttrain.bundle import structured
-
         return PixelCodec(structured(PixelCodecConfig, config))
-    from posttrain.bundle import structured
     from worldsim.tokenizer.model import TokenizerConfig, VideoTokenizer
 
     return VideoTokenizer(structured(TokenizerConfig, config))

@@ -266,8 +266,8 @@ class MultiViewTask:
 
 def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewWorldModel, MultiViewTaskConfig]:
     """(model in eval mode, resolved config) of a ``worldsim posttrain multiview`` run or checkpoint."""
-    from posttrain.bundle import structured
     from posttrain.runtime import ensure_megatron
+    from worldsim.config import structured
     from worldsim.training import checkpoint as ckpt
 
     config = ckpt.read_config(path)

@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel
-from posttrain.bundle import prefixed, read_bundle, structured
+from posttrain.bundle import prefixed, read_bundle
+from worldsim.config import structured
 from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
 from posttrain.env_state import replace_envs
 from posttrain.latents import decode_views, encode_views
