@@ -54,7 +54,7 @@ def run(model: str, data: str, horizon: int, episodes: int, sample_steps: int | 
     from posttrain.camera_data import CameraScene
     from posttrain.camera_task import CameraEpisodes, frame_psnr, held_out_rollouts
     from posttrain.camera_world_model import CameraWorldModel
-    from posttrain.runtime import ensure_megatron
+    from posttrain.common.runtime import ensure_megatron
     from worldsim.data.clips import held_out_split
     from worldsim.data.lerobot_reader import LeRobotDatasetReader
 

@@ -67,7 +67,7 @@ def _scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
 
 
 def run(model: str, data: str, episodes: int, frames: int, seeds: int, steps: int) -> dict:
-    from posttrain.latents import encode_frames
+    from posttrain.common.latents import encode_frames
     from posttrain.transfer_clips import control_rgb_key
     from posttrain.transfer_eval import sample_config
     from posttrain.transfer_io import load_transfer_model

@@ -65,7 +65,7 @@ class CameraWorldEnv(gym.Env):
     def __init__(self, checkpoint=None, *, sample_steps=None, sampler=None, image_size=None,
                  render_mode: str | None = "rgb_array"):
         from posttrain.camera_world_model import CameraWorldModel
-        from posttrain.runtime import ensure_megatron
+        from posttrain.common.runtime import ensure_megatron
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")

@@ -153,14 +153,14 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def encode(self, frames: dict):
         """{camera: uint8 (N, H, W, 3)} -> model latents (N, C, h, V*w)."""
-        from posttrain.latents import encode_views
+        from posttrain.common.latents import encode_views
 
         codec = self._codec()
         return encode_views(codec, [np.ascontiguousarray(frames[c]) for c in self.cameras]) / self.cfg.latent_scale
 
     def decode(self, latents) -> dict:
         """(N, C, h, V*w) -> {camera: uint8 (N, H, W, 3)}."""
-        from posttrain.latents import decode_views
+        from posttrain.common.latents import decode_views
         from posttrain.world_model import to_uint8
 
         pixels = decode_views(self._codec(), latents * self.cfg.latent_scale, len(self.cameras))
@@ -168,7 +168,7 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def _codec(self):
         if not hasattr(self, "_codec_module"):
-            from posttrain.codec import load_codec
+            from posttrain.common.codec import load_codec
 
             self._codec_module = load_codec(self.cfg.tokenizer)
         return self._codec_module

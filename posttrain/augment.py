@@ -83,7 +83,7 @@ def _claim(out: Path, manifest: dict) -> bool:
 
 
 def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.ndarray:
-    from posttrain.latents import encode_frames
+    from posttrain.common.latents import encode_frames
     from posttrain.transfer_eval import sample_config
     from posttrain.transfer_sample import control_tensors, generate_episode, weight_tensors
 

@@ -34,7 +34,7 @@ from torch import nn
 from posttrain.camera import CameraDiT, CameraDiTConfig, clip_rays, default_dit, load_base_weights
 from posttrain.camera_motion import CameraMotionConfig
 from posttrain.camera_world_model import ARCHITECTURE, CameraWorldModel, SamplingConfig, to_video
-from posttrain.codec import load_codec
+from posttrain.common.codec import load_codec
 from worldsim.config import to_dict
 from worldsim.data.clips import held_out_split
 from worldsim.diffusion.dit import DiTConfig

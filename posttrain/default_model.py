@@ -102,7 +102,7 @@ def write_readme(out: Path, argv: list[str], runs: dict, metrics: dict, default:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
-    from posttrain.bundle import export_world_model
+    from posttrain.common.bundle import export_world_model
     from worldsim.training.checkpoint import read_meta
 
     started, work = time.time(), Path(args.work)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from posttrain.latents import LatentDataset, decode_views
-from posttrain.windows import LatentWindows
+from posttrain.common.latents import LatentDataset, decode_views
+from posttrain.common.windows import LatentWindows
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.tokenizer.metrics import psnr as video_psnr
 

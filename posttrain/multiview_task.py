@@ -34,12 +34,12 @@ from torch import nn
 
 from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
 from posttrain.action import base_dit_config, base_task_config
-from posttrain.codec import load_codec
-from posttrain.latents import LatentDataset, decode_views, load_or_build_latents
+from posttrain.common.codec import load_codec
+from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
 from posttrain.multiview import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
                                  StateDeltaHeadConfig, last_frames, multiview_inputs, widen_base_into)
 from posttrain.predict import PredictConfig, slot_noise
-from posttrain.windows import LatentWindows, WindowLoader
+from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.conditioning.view_embed import ViewEmbedConfig
 from worldsim.config import to_dict
 from worldsim.data.clips import held_out_split
@@ -171,7 +171,7 @@ class MultiViewTask:
     name = ARCHITECTURE
 
     def __init__(self, cfg: MultiViewTaskConfig):
-        from posttrain.bundle import sim_spec
+        from posttrain.common.bundle import sim_spec
 
         cfg.check()
         cfg = dataclasses.replace(cfg, tokenizer=cfg.tokenizer or (base_task_config(cfg.base)["tokenizer"] if cfg.base
@@ -266,7 +266,7 @@ class MultiViewTask:
 
 def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewWorldModel, MultiViewTaskConfig]:
     """(model in eval mode, resolved config) of a ``worldsim posttrain multiview`` run or checkpoint."""
-    from posttrain.runtime import ensure_megatron
+    from posttrain.common.runtime import ensure_megatron
     from worldsim.config import structured
     from worldsim.training import checkpoint as ckpt
 

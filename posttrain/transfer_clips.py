@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from posttrain.latents import encode_frames
+from posttrain.common.latents import encode_frames
 from worldsim.conditioning.control_sources import check_dataset_features, dataset_labels, episode_inputs
 from worldsim.conditioning.controls import ControlsConfig, compute_controls
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from posttrain.latents import encode_frames
+from posttrain.common.latents import encode_frames
 from posttrain.transfer_clips import control_rgb_key
 from posttrain.transfer_metrics import edge_f1, look_diversity, segmentation_agreement
 from posttrain.transfer_sample import TransferSampleConfig, control_tensors, decode_frames, generate_clip

@@ -17,7 +17,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from posttrain.action import BASE_ARCHITECTURE
-from posttrain.codec import load_codec
+from posttrain.common.codec import load_codec
 from posttrain.transfer import TransferDiT
 from posttrain.transfer_task import ARCHITECTURE, TransferTaskConfig, network_config, spatial_compression
 from worldsim.training import checkpoint as ckpt
@@ -44,7 +44,7 @@ def _in_repo(path: str) -> str:
 
 def load_transfer_model(path: str, ema: bool = False):
     """(TransferDiT in eval mode, its TransferTaskConfig, its codec) from a run, checkpoint or export."""
-    from posttrain.runtime import ensure_megatron
+    from posttrain.common.runtime import ensure_megatron
 
     cfg = transfer_config(path)
     ensure_megatron()

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from posttrain.action import base_dit_config, base_task_config
-from posttrain.codec import load_codec
+from posttrain.common.codec import load_codec
 from posttrain.transfer import TransferDiT, TransferDiTConfig, load_base_weights
 from posttrain.transfer_clips import ClipLoader, load_transfer_frames
 from worldsim.conditioning.controls import ControlsConfig

@@ -18,8 +18,8 @@ import torch
 
 from evaluation.judges.model import JudgeConfig, Judges
 from posttrain.action import ActionDiTConfig, ActionWorldModel
-from posttrain.bundle import ARCHITECTURE, sim_spec_of, write_bundle
-from posttrain.codec import PixelCodecConfig, codec_from_config
+from posttrain.common.bundle import ARCHITECTURE, sim_spec_of, write_bundle
+from posttrain.common.codec import PixelCodecConfig, codec_from_config
 from posttrain.deterministic import ConvPredictorConfig
 from posttrain.predict import PredictConfig
 from posttrain.state_head import StateHeadConfig

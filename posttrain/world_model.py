@@ -1,6 +1,6 @@
 """The world model as a batched, stateful simulator of a simulator (DESIGN "World model").
 
-    wm = WorldModel.load("runs/wm")                        # a folder from posttrain.bundle
+    wm = WorldModel.load("runs/wm")                        # a folder from posttrain.common.bundle
     state = wm.start(context_frames, context_actions, context_state, seeds=[0, 1])
     state, frames, extras = wm.step(state, actions)        # actions (N, A) float32
     frames["top"]                                          # uint8 (N, H, W, 3)
@@ -31,11 +31,11 @@ import numpy as np
 import torch
 
 from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel
-from posttrain.bundle import prefixed, read_bundle
+from posttrain.common.bundle import prefixed, read_bundle
 from worldsim.config import structured
 from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
-from posttrain.env_state import replace_envs
-from posttrain.latents import decode_views, encode_views
+from posttrain.common.env_state import replace_envs
+from posttrain.common.latents import decode_views, encode_views
 from posttrain.predict import PredictConfig, predict_next
 from posttrain.state_head import StateHead, StateHeadConfig
 from worldsim.training.checkpoint import check_matches, load_tensor_state
@@ -89,7 +89,7 @@ class WorldModel:
         """Load a world-model folder; ``predictor`` picks one of its predictors (default: the folder's),
         ``judge`` "state" or "learned" (default: "state" where the simulator has a rule)."""
         from evaluation.judges.model import JudgeConfig, Judges
-        from posttrain.codec import codec_from_config
+        from posttrain.common.codec import codec_from_config
 
         config, tensors, _ = read_bundle(path)
         name = predictor or config["default_predictor"]
@@ -215,7 +215,7 @@ def build_dynamics(piece: dict) -> ActionWorldModel:
     head = StateHead(structured(StateHeadConfig, piece["state_head"]))
     if piece["network"] == "conv":
         return ActionWorldModel(ConvPredictor(structured(ConvPredictorConfig, piece["net"])), head)
-    from posttrain.runtime import ensure_megatron
+    from posttrain.common.runtime import ensure_megatron
 
     ensure_megatron()
     return ActionWorldModel(ActionDiT(structured(ActionDiTConfig, piece["net"])), head)

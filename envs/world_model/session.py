@@ -100,7 +100,7 @@ def observation(frames: dict, agent_pos, environment_state, i: int) -> dict:
 def simulator_of(checkpoint=None) -> tuple[str, dict]:
     """(env id, kwargs) of the simulator a world-model folder imitates, to make its paired simulator:
     ``gym.make(*simulator_of(path))`` has exactly the world-model env's spaces."""
-    from posttrain.bundle import read_bundle
+    from posttrain.common.bundle import read_bundle
 
     sim = read_bundle(str(checkpoint) if checkpoint is not None else str(default_checkpoint()))[0]["sim"]
     return sim["env_id"], {**sim["env_kwargs"], "cameras": tuple(sim["cameras"])}

@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from posttrain.env_state import replace_envs
+from posttrain.common.env_state import replace_envs
 from posttrain.pixel_unet.config import EDMSettings, LatentDiTConfig, UNetConfig
 from posttrain.pixel_unet.frames import to_float, to_uint8
 from posttrain.pixel_unet.predictors import make_predictor
@@ -91,7 +91,7 @@ class PixelWorldModel:
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
              sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "PixelWorldModel":
-        from posttrain.bundle import read_bundle
+        from posttrain.common.bundle import read_bundle
         from worldsim.config import structured
 
         if reencode:
@@ -233,7 +233,7 @@ class PixelWorldModel:
 
 def load_parts(path: str, tensors: dict, parts) -> None:
     """Load each ``(module, prefix)`` of ``parts`` from the folder's tensors (shapes checked), frozen."""
-    from posttrain.bundle import prefixed
+    from posttrain.common.bundle import prefixed
     from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
 
     for module, prefix in parts:

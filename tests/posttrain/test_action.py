@@ -6,7 +6,7 @@ import torch
 
 from helpers import TINY_DIT, randomized
 from posttrain.action import ActionDiT, ActionDiTConfig, load_base_weights
-from posttrain.lora import LoRAConfig, apply_lora, lora_parameters, merge_lora
+from posttrain.common.lora import LoRAConfig, apply_lora, lora_parameters, merge_lora
 from worldsim.diffusion.action_embed import group_actions
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.training.checkpoint import load_model_weights

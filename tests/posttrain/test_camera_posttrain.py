@@ -154,7 +154,7 @@ def test_a_residual_model_adds_its_sample_to_the_last_view():
     """Same network, same noise: the residual model's new latent is the plain model's plus the context."""
     from posttrain.camera_motion import OrbitConfig
     from posttrain.camera_world_model import CameraWorldModel, SamplingConfig
-    from posttrain.codec import load_codec
+    from posttrain.common.codec import load_codec
 
     torch.manual_seed(0)
     dit = DiTConfig(in_channels=48, hidden_size=32, num_layers=2, num_heads=2, adaln_lora_dim=8, spec="cpu")

@@ -56,7 +56,7 @@ def test_diffusion_step_gives_each_env_its_own_noise_and_follows_actions():
 
 
 def test_pixel_codec_is_lossless_and_parses_its_spec():
-    from posttrain.codec import load_codec, pixel_patch
+    from posttrain.common.codec import load_codec, pixel_patch
 
     codec = load_codec("pixels:4")
     video = torch.rand(2, 3, 3, 8, 12) * 2 - 1

@@ -10,7 +10,7 @@ conv net or the same DiT trunk). Either way a state head learns ``agent_pos`` an
     task = ActionTask(ActionTaskConfig(data="runs/push_train", base="runs/base"))
     Trainer(TrainerConfig(out="runs/action", steps=2000), task).fit()
 
-Latents are encoded once per frame (posttrain/latents.py, cached at ``latent_cache``);
+Latents are encoded once per frame (posttrain/common/latents.py, cached at ``latent_cache``);
 ``evaluate`` reports held-out one-step latent error and PSNR against the real frames (with the
 tokenizer's own reconstruction as the ceiling and "nothing moves" as the floor), an open-loop
 rollout PSNR over ``eval_horizon`` steps, and the state head's errors on predicted frames.
@@ -30,17 +30,17 @@ from torch import nn
 from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel, base_dit_config, base_task_config
 from posttrain.action import load_base_weights
 from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
-from posttrain.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
-from posttrain.lora import LoRAConfig, apply_lora
+from posttrain.common.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
+from posttrain.common.lora import LoRAConfig, apply_lora
 from posttrain.losses import diffusion_loss, regression_loss, rollout_loss
 from posttrain.predict import PredictConfig, predict_next
 from posttrain.state_head import StateHead, StateHeadConfig
-from posttrain.windows import LatentWindows, WindowLoader
+from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiTConfig
 from worldsim.diffusion.edm import EDMConfig
-from posttrain.codec import load_codec
+from posttrain.common.codec import load_codec
 from posttrain.evaluate import EvalFrames
 
 PREDICTORS = ("diffusion", "deterministic")
@@ -51,7 +51,7 @@ class ActionTaskConfig:
     data: str = ""
     base: str = ""                   # `worldsim train base` run/checkpoint; "" = a fresh network
     base_ema: bool = False           # start from the base's EMA weights instead of its trained ones
-    tokenizer: str = ""              # "" = the base model's tokenizer; or pixels:P (posttrain/codec.py)
+    tokenizer: str = ""              # "" = the base model's tokenizer; or pixels:P (posttrain/common/codec.py)
     cameras: list[str] = field(default_factory=list)   # [] = the base's camera (all cameras without base)
     predictor: str = "diffusion"     # "diffusion" | "deterministic"
     network: str = "dit"             # "dit" | "conv" (conv: deterministic only)
@@ -135,7 +135,7 @@ def predict_config(cfg: ActionTaskConfig) -> PredictConfig:
 
 def load_predictor_weights(model: ActionWorldModel, init: str) -> None:
     """Copy a world-model folder's predictor (``FOLDER`` = its default, ``FOLDER#NAME``) into ``model``."""
-    from posttrain.bundle import prefixed, read_bundle
+    from posttrain.common.bundle import prefixed, read_bundle
     from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
 
     folder, _, name = init.partition("#")

@@ -25,8 +25,8 @@ from torch import nn
 
 from evaluation.judges.metrics import binary_metrics, reward_mae
 from evaluation.judges.model import JudgeConfig, Judges
-from posttrain.latents import load_or_build_latents
-from posttrain.windows import LatentWindows, WindowLoader
+from posttrain.common.latents import load_or_build_latents
+from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
 from worldsim.training.tasks.action_task import plain_config, state_normalization
 

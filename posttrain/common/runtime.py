@@ -5,7 +5,7 @@ model built inside ``worldsim.diffusion.testing.megatron_world`` stops working o
 exits. A world model stepped inside a Gymnasium env needs the groups for as long as the env
 lives:
 
-    from posttrain.runtime import ensure_megatron
+    from posttrain.common.runtime import ensure_megatron
     ensure_megatron()            # no-op when torchrun, the trainer or a test already set it up
     model = DiT(cfg)             # usable until the process ends
 

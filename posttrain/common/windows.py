@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from posttrain.latents import LatentDataset
+from posttrain.common.latents import LatentDataset
 
 KINDS = ("dynamics", "judge")
 

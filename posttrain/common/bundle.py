@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from posttrain.lora import apply_lora, merge_lora
+from posttrain.common.lora import apply_lora, merge_lora
 from worldsim.config import structured, to_dict
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.training import checkpoint as ckpt
@@ -43,7 +43,7 @@ def load_action_run(path: str, ema: bool = False):
 
     cfg = structured(ActionTaskConfig, _task(path, ACTION_ARCHITECTURE))
     if cfg.network == "dit":
-        from posttrain.runtime import ensure_megatron
+        from posttrain.common.runtime import ensure_megatron
 
         ensure_megatron()
     model = build_action_model(cfg)
@@ -108,7 +108,7 @@ def _check_compatible(name: str, cfg, first) -> None:
 def export_world_model(out: str, tokenizer: str, predictors: dict[str, str], judges: str, data: str,
                        default_predictor: str | None = None, ema: bool = False, provenance: dict | None = None) -> Path:
     """Assemble the world-model folder ``out`` from trained runs; returns it."""
-    from posttrain.codec import load_codec
+    from posttrain.common.codec import load_codec
     from worldsim.training.tasks.action_task import predict_config
 
     if not predictors:
@@ -148,7 +148,7 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
     ``predict`` overrides how it steps (posttrain.predict.PredictConfig fields, e.g. deadband)."""
     import torch
 
-    from posttrain.codec import load_codec
+    from posttrain.common.codec import load_codec
     from worldsim.training.tasks.action_task import predict_config
 
     config, tensors, meta = read_bundle(bundle)
@@ -199,7 +199,7 @@ def read_bundle(path: str) -> tuple[dict, dict, dict]:
     folder = Path(path)
     if not (folder / ckpt.MODEL).is_file():
         raise ValueError(f"{folder} is not a world-model folder: {ckpt.MODEL} missing "
-                         f"(make one with posttrain.default_model or posttrain.bundle.export_world_model)")
+                         f"(make one with posttrain.default_model or posttrain.common.bundle.export_world_model)")
     meta = ckpt.read_json(folder / ckpt.META)
     if meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{folder} holds a {meta.get('architecture')!r} checkpoint, not a world model "

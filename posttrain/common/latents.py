@@ -6,7 +6,7 @@
     cache.starts           # int64 (episodes + 1,): episode e is rows starts[e] .. starts[e+1]-1
     cache.action, cache.state, cache.env_state, cache.reward, cache.success   # (N, ...) per row
 
-``tokenizer`` is a tokenizer run or ``pixels:P`` (posttrain/codec.py). Each frame is encoded alone (the causal tokenizer's T = 1 mode, which every training clip's
+``tokenizer`` is a tokenizer run or ``pixels:P`` (posttrain/common/codec.py). Each frame is encoded alone (the causal tokenizer's T = 1 mode, which every training clip's
 first frame uses), so a world model can decode any single generated latent frame without the
 history. Row t holds the observation at frame t, the action taken there and the reward/success
 after it (LeRobot's ``next.*``). Encoding runs once; the file is reused while the dataset
@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from worldsim.data.clips import dataset_fingerprint, resolve_cameras
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
-from posttrain.codec import codec_fingerprint, load_codec
+from posttrain.common.codec import codec_fingerprint, load_codec
 
 LABELS = {"action": "action", "state": "observation.state", "env_state": "observation.environment_state",
           "reward": "next.reward", "success": "next.success"}

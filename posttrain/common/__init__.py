@@ -1,0 +1,1 @@
+"""What several post-training recipes share."""
