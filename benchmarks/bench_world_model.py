@@ -38,7 +38,7 @@ def register() -> None:
 
 
 def untrained_default(folder: str) -> str:
-    from posttrain.untrained import untrained_world_model
+    from posttrain.action.untrained import untrained_world_model
     from worldsim.diffusion.dit import DiTConfig
 
     dit = DiTConfig(hidden_size=192, num_layers=6, num_heads=4, spec="cpu")

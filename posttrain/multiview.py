@@ -10,7 +10,7 @@ Each view's latents get the learned view embedding as extra channels
 joint self-attention over all views' tokens). ``cond_mask`` (B, V*T) marks every view's
 conditioning frames (the first frame of every view); ``actions`` (B, V*T, A) holds the ego action
 that leads to each frame (zero on conditioning frames), embedded per latent frame and added to
-that frame's AdaLN embedding (worldsim/diffusion/action_embed.py, as posttrain/action.py does).
+that frame's AdaLN embedding (worldsim/diffusion/action_embed.py, as posttrain/action/model.py does).
 The DiT's output has C + E channels; the view channels' outputs are dropped.
 
 ``StateDeltaHead`` gives the world model its low-dimensional observation: from the current and

@@ -33,12 +33,12 @@ import torch
 from torch import nn
 
 from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
-from posttrain.action import base_dit_config, base_task_config
+from posttrain.action.model import base_dit_config, base_task_config
 from posttrain.common.codec import load_codec
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
 from posttrain.multiview import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
                                  StateDeltaHeadConfig, last_frames, multiview_inputs, widen_base_into)
-from posttrain.predict import PredictConfig, slot_noise
+from posttrain.action.predict import PredictConfig, slot_noise
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.conditioning.view_embed import ViewEmbedConfig
 from worldsim.config import to_dict
@@ -244,7 +244,7 @@ class MultiViewTask:
 
     def frames(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
         """(B, C, h, V*w) -> {camera: uint8 (B, H, W, 3)}."""
-        from posttrain.world_model import to_uint8
+        from posttrain.action.world_model import to_uint8
 
         views = len(self.cfg.cameras)
         pixels = decode_views(self.codec, latents * self.cfg.latent_scale, views)  # (B, 3, H, V*W)

@@ -34,7 +34,7 @@ def default_checkpoint() -> Path:
 
 def model_class(path: str):
     """The world-model class a folder was made for: its ``config.yaml`` names the family
-    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.world_model)."""
+    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.action.world_model)."""
     config = Path(path) / "config.yaml"
     family = None
     if config.is_file():
@@ -47,7 +47,7 @@ def model_class(path: str):
         return PixelWorldModel
     if family is not None:
         raise ValueError(f"{path}: unknown world-model family {family!r}; known: pixel_unet, or none (latent)")
-    from posttrain.world_model import WorldModel
+    from posttrain.action.world_model import WorldModel
 
     return WorldModel
 

@@ -39,7 +39,7 @@ def _task(path: str, architecture: str) -> dict:
 
 def load_action_run(path: str, ema: bool = False):
     """(ActionWorldModel with LoRA merged, resolved ActionTaskConfig) of a posttrain action run."""
-    from worldsim.training.tasks.action_task import ActionTaskConfig, build_action_model
+    from posttrain.action.task import ActionTaskConfig, build_action_model
 
     cfg = structured(ActionTaskConfig, _task(path, ACTION_ARCHITECTURE))
     if cfg.network == "dit":
@@ -56,7 +56,7 @@ def load_action_run(path: str, ema: bool = False):
 
 def load_judge_run(path: str, ema: bool = False):
     from evaluation.judges.model import Judges
-    from worldsim.training.tasks.judge_task import JudgeTaskConfig
+    from posttrain.action.judge_task import JudgeTaskConfig
 
     cfg = structured(JudgeTaskConfig, _task(path, JUDGE_ARCHITECTURE))
     judges = Judges(cfg.model)
@@ -109,7 +109,7 @@ def export_world_model(out: str, tokenizer: str, predictors: dict[str, str], jud
                        default_predictor: str | None = None, ema: bool = False, provenance: dict | None = None) -> Path:
     """Assemble the world-model folder ``out`` from trained runs; returns it."""
     from posttrain.common.codec import load_codec
-    from worldsim.training.tasks.action_task import predict_config
+    from posttrain.action.task import predict_config
 
     if not predictors:
         raise ValueError("export needs at least one predictor run")
@@ -145,11 +145,11 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
     """A copy of world-model folder ``bundle`` at ``out`` with predictor ``name`` from action run ``run``.
 
     The run must read the same codec, cameras, latent scale and context length as the bundle;
-    ``predict`` overrides how it steps (posttrain.predict.PredictConfig fields, e.g. deadband)."""
+    ``predict`` overrides how it steps (posttrain.action.predict.PredictConfig fields, e.g. deadband)."""
     import torch
 
     from posttrain.common.codec import load_codec
-    from worldsim.training.tasks.action_task import predict_config
+    from posttrain.action.task import predict_config
 
     config, tensors, meta = read_bundle(bundle)
     if name in config["predictors"]:
@@ -167,7 +167,7 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
             raise ValueError(f"{run} has {key}={getattr(cfg, key)!r}, {bundle} has {have!r}: they must agree")
     tensors = {**tensors, **{f"predictors.{name}.{k}": v for k, v in ckpt.tensor_state(model).items()}}
     net = to_dict(cfg.conv) if cfg.network == "conv" else {"dit": to_dict(cfg.model), "action_dim": cfg.action_dim}
-    from posttrain.predict import PredictConfig
+    from posttrain.action.predict import PredictConfig
 
     stepping = to_dict(structured(PredictConfig, {**to_dict(predict_config(cfg)), **(predict or {})}))
     config["predictors"][name] = {"network": cfg.network, "net": net, "predict": stepping,
@@ -199,7 +199,7 @@ def read_bundle(path: str) -> tuple[dict, dict, dict]:
     folder = Path(path)
     if not (folder / ckpt.MODEL).is_file():
         raise ValueError(f"{folder} is not a world-model folder: {ckpt.MODEL} missing "
-                         f"(make one with posttrain.default_model or posttrain.common.bundle.export_world_model)")
+                         f"(make one with posttrain.action.default_model or posttrain.common.bundle.export_world_model)")
     meta = ckpt.read_json(folder / ckpt.META)
     if meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{folder} holds a {meta.get('architecture')!r} checkpoint, not a world model "

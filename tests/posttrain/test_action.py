@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.action import ActionDiT, ActionDiTConfig, load_base_weights
+from posttrain.action.model import ActionDiT, ActionDiTConfig, load_base_weights
 from posttrain.common.lora import LoRAConfig, apply_lora, lora_parameters, merge_lora
 from worldsim.diffusion.action_embed import group_actions
 from worldsim.diffusion.dit import DiT, DiTConfig

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.action import ActionDiT, ActionDiTConfig
-from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
-from posttrain.predict import PredictConfig, predict_next
-from posttrain.state_head import StateHead, StateHeadConfig
+from posttrain.action.model import ActionDiT, ActionDiTConfig
+from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.action.predict import PredictConfig, predict_next
+from posttrain.action.state_head import StateHead, StateHeadConfig
 from worldsim.diffusion.dit import DiTConfig
 
 
@@ -71,7 +71,7 @@ def test_pixel_codec_is_lossless_and_parses_its_spec():
 def test_changed_elements_weigh_more_by_hand():
     """last = 0, target = [0, 0, 1, 0], pred = 0: one changed element with squared error 1;
     weights [1, 1, 1 + w, 1] give (1 + w) / (4 + w): 1/4 for w = 0, 21/24 for w = 20."""
-    from posttrain.losses import weighted_mse
+    from posttrain.action.losses import weighted_mse
 
     last, pred = torch.zeros(1, 4), torch.zeros(1, 4)
     target = torch.tensor([[0.0, 0.0, 1.0, 0.0]])
@@ -82,7 +82,7 @@ def test_changed_elements_weigh_more_by_hand():
 
 
 def test_deadband_keeps_small_changes_out_by_hand():
-    from posttrain.predict import PredictConfig, apply_deadband
+    from posttrain.action.predict import PredictConfig, apply_deadband
 
     last = torch.tensor([0.0, 0.5, -0.2])
     pred = torch.tensor([0.03, 0.9, -0.25])   # changes 0.03, 0.4, -0.05

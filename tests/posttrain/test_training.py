@@ -11,8 +11,8 @@ import pytest
 import envs  # noqa: F401
 from worldsim.config import load_config
 from worldsim.training.trainer import Trainer, TrainerConfig
-from worldsim.training.tasks.action_task import ActionTask, ActionTaskConfig
-from worldsim.training.tasks.judge_task import JudgeTask, JudgeTaskConfig
+from posttrain.action.task import ActionTask, ActionTaskConfig
+from posttrain.action.judge_task import JudgeTask, JudgeTaskConfig
 
 TINY = {"eval_windows": 4, "eval_horizon": 2, "eval_episodes": 1, "held_out": 0.25, "sample_steps": 2}
 
@@ -54,13 +54,13 @@ def test_judge_task_reports_held_out_classification_metrics(artifacts, tmp_path)
 
 
 def test_default_model_script_makes_a_world_model_the_env_runs(artifacts, base_run, tmp_path):
-    from posttrain.default_model import main
+    from posttrain.action.default_model import main
 
     out = tmp_path / "wm"
     argv = ["--data", artifacts["data"], "--tokenizer", artifacts["tokenizer"], "--base", base_run, "--out", str(out),
             "--work", str(tmp_path / "work"), "--scale", "0.002", "--batch-scale", "0.1", "--sample-steps", "2"]
     assert main(argv) == 0
-    assert "python -m posttrain.default_model" in (out / "README.md").read_text()
+    assert "python -m posttrain.action.default_model" in (out / "README.md").read_text()
     config_text = (out / "config.yaml").read_text()
     assert "deterministic" in config_text and "diffusion" in config_text
     sim = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=32)
@@ -130,7 +130,7 @@ def test_rollout_windows_hold_the_next_h_steps(artifacts, tmp_path):
 
 def test_rollout_training_starts_from_a_world_models_predictor(artifacts, tmp_path):
     """init= copies the folder's predictor exactly; rollout_horizon trains through fed-back predictions."""
-    from posttrain.world_model import WorldModel
+    from posttrain.action.world_model import WorldModel
     from worldsim.training.checkpoint import tensor_state
     from worldsim.training.stages import posttrain_stage
 

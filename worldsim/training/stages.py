@@ -23,12 +23,12 @@ TASKS = {
     "tokenizer": "worldsim.training.tasks.tokenizer_task:TokenizerTask",
     "base": "worldsim.training.tasks.base_task:BaseTask",
     "policy": "worldsim.training.tasks.policy_task:PolicyTask",
-    "judge": "worldsim.training.tasks.judge_task:JudgeTask",
-    "action": "worldsim.training.tasks.action_task:ActionTask",
+    "judge": "posttrain.action.judge_task:JudgeTask",
+    "action": "posttrain.action.task:ActionTask",
 }
 # post-training recipes (`worldsim posttrain RECIPE --base CKPT`), same convention
 RECIPES = {
-    "action": "worldsim.training.tasks.action_task:ActionTask",
+    "action": "posttrain.action.task:ActionTask",
     "camera": "posttrain.camera_task:CameraTask",
     "multiview": "posttrain.multiview_task:MultiViewTask",
     "transfer": "posttrain.transfer_task:TransferTask",

@@ -30,14 +30,14 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel
+from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel
 from posttrain.common.bundle import prefixed, read_bundle
 from worldsim.config import structured
-from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
 from posttrain.common.env_state import replace_envs
 from posttrain.common.latents import decode_views, encode_views
-from posttrain.predict import PredictConfig, predict_next
-from posttrain.state_head import StateHead, StateHeadConfig
+from posttrain.action.predict import PredictConfig, predict_next
+from posttrain.action.state_head import StateHead, StateHeadConfig
 from worldsim.training.checkpoint import check_matches, load_tensor_state
 
 
@@ -163,8 +163,8 @@ class WorldModel:
         return dict(zip(self.cameras, (to_uint8(f) for f in frames.chunk(len(self.cameras), dim=-1))))
 
     def perception(self):
-        """Batched reading of frames the model did not make (posttrain.latent_perception)."""
-        from posttrain.latent_perception import LatentPerception
+        """Batched reading of frames the model did not make (posttrain.action.perception)."""
+        from posttrain.action.perception import LatentPerception
 
         return LatentPerception(self)
 

@@ -1,6 +1,6 @@
 """The latent world model's perception of frames it did not make (the simulator's), batched.
 
-    perceive = wm.perception()                     # wm: posttrain.world_model.WorldModel
+    perceive = wm.perception()                     # wm: posttrain.action.world_model.WorldModel
     agent, env = perceive.reset([0], frames)       # {camera: uint8 (n, H, W, 3)}
     agent, env, reward, success = perceive.step(frames, actions)   # every env
 

@@ -18,8 +18,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from posttrain.frames import dit_inputs
-from posttrain.losses import regress_next
+from posttrain.action.frames import dit_inputs
+from posttrain.action.losses import regress_next
 from worldsim.diffusion.edm import make_denoiser
 from worldsim.diffusion.samplers import karras_sigmas, sample
 

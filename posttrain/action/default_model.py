@@ -1,8 +1,8 @@
 """Train the default world model for a simulator from a dataset, a tokenizer and a base DiT.
 
-    OMP_NUM_THREADS=1 python -m posttrain.default_model --data runs/push_train \
+    OMP_NUM_THREADS=1 python -m posttrain.action.default_model --data runs/push_train \
         --tokenizer runs/tokenizer --base runs/base --out assets/world_models/tabletop_push_latent
-    OMP_NUM_THREADS=1 python -m posttrain.default_model --data runs/push_train \
+    OMP_NUM_THREADS=1 python -m posttrain.action.default_model --data runs/push_train \
         --tokenizer pixels:8 --out runs/wm_pixels            # the exact-pixel deterministic baseline
 
 Stages (each a resumable ``Trainer`` run under ``--work``; rerun the same command to resume):
@@ -58,8 +58,8 @@ def stages(args) -> list[Stage]:
 
 
 def run_stage(stage: Stage, work: Path, latent_scale: float, batch_scale: float = 1.0) -> Path:
-    from worldsim.training.tasks.action_task import ActionTask, ActionTaskConfig
-    from worldsim.training.tasks.judge_task import JudgeTask, JudgeTaskConfig
+    from posttrain.action.task import ActionTask, ActionTaskConfig
+    from posttrain.action.judge_task import JudgeTask, JudgeTaskConfig
 
     batch = max(1, round(stage.batch_size * batch_scale))
     trainer = TrainerConfig(out=str(work / stage.name), steps=stage.steps, batch_size=batch, lr=stage.lr,
@@ -74,7 +74,7 @@ def run_stage(stage: Stage, work: Path, latent_scale: float, batch_scale: float 
 
 
 def base_latent_scale(base: str) -> float:
-    from posttrain.action import base_task_config
+    from posttrain.action.model import base_task_config
 
     return float(base_task_config(base).get("latent_scale", 1.0)) if base else 1.0
 
@@ -90,7 +90,7 @@ def pick_default(metrics: dict, names: list[str]) -> str:
 
 def write_readme(out: Path, argv: list[str], runs: dict, metrics: dict, default: str, seconds: float) -> None:
     lines = ["# World model", "", "Made on this machine by:", "", "```",
-             "OMP_NUM_THREADS=1 python -m posttrain.default_model " + " ".join(shlex.quote(a) for a in argv), "```", "",
+             "OMP_NUM_THREADS=1 python -m posttrain.action.default_model " + " ".join(shlex.quote(a) for a in argv), "```", "",
              f"Default predictor: `{default}` (best held-out rollout PSNR). Wall time: {seconds / 60:.1f} min.", "",
              "| piece | run | held-out metrics |", "|---|---|---|"]
     for name, path in runs.items():
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started, work = time.time(), Path(args.work)
     if not args.cameras and args.base:
-        from posttrain.action import base_task_config
+        from posttrain.action.model import base_task_config
 
         args.cameras = [base_task_config(args.base)["camera"]]
     latent_scale = base_latent_scale(args.base)
@@ -116,14 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {k: read_meta(v).get("metrics", {}) for k, v in runs.items()}
     default = args.default or pick_default(metrics, list(predictors))
     out = export_world_model(args.out, args.tokenizer, predictors, str(runs["judges"]), args.data, default_predictor=default,
-                             provenance={"command": "python -m posttrain.default_model " + " ".join(argv)})
+                             provenance={"command": "python -m posttrain.action.default_model " + " ".join(argv)})
     write_readme(out, argv, {k: str(v) for k, v in runs.items()}, metrics, default, time.time() - started)
     print(f"[default_model] world model in {out} (default predictor: {default})", flush=True)
     return 0
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m posttrain.default_model", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m posttrain.action.default_model", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="LeRobotDataset from worldsim generate")
     p.add_argument("--tokenizer", required=True, help="tokenizer run/checkpoint (temporal_compression=1), or "
                                                        "pixels:8 for exact 8x8 pixel patches (no base then)")

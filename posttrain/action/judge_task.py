@@ -28,7 +28,7 @@ from evaluation.judges.model import JudgeConfig, Judges
 from posttrain.common.latents import load_or_build_latents
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
-from worldsim.training.tasks.action_task import plain_config, state_normalization
+from posttrain.action.task import plain_config, state_normalization
 
 
 @dataclass

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from posttrain.frames import dit_inputs
+from posttrain.action.frames import dit_inputs
 from worldsim.diffusion.edm import EDMConfig, training_loss
 
 DETERMINISTIC_SIGMA = 1.0  # the fixed noise level the DiT trunk sees when used as a regressor

@@ -1,7 +1,7 @@
 """``worldsim posttrain action``: an action-conditioned next-frame world model and its state head.
 
 Starts from a base video DiT (``worldsim train base``), adds a per-latent-frame action embedding
-(posttrain/action.py; zero-initialised, so step 0 is the base model) and trains it on tokenizer
+(posttrain/action/model.py; zero-initialised, so step 0 is the base model) and trains it on tokenizer
 latents of a generated dataset to predict latent frame t+1 from frames <= t and action t. The
 ``deterministic`` predictor regresses the next latent instead (the DESIGN's baseline; a small
 conv net or the same DiT trunk). Either way a state head learns ``agent_pos`` and
@@ -27,21 +27,21 @@ from typing import Optional
 import torch
 from torch import nn
 
-from posttrain.action import ActionDiT, ActionDiTConfig, ActionWorldModel, base_dit_config, base_task_config
-from posttrain.action import load_base_weights
-from posttrain.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel, base_dit_config, base_task_config
+from posttrain.action.model import load_base_weights
+from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
 from posttrain.common.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
 from posttrain.common.lora import LoRAConfig, apply_lora
-from posttrain.losses import diffusion_loss, regression_loss, rollout_loss
-from posttrain.predict import PredictConfig, predict_next
-from posttrain.state_head import StateHead, StateHeadConfig
+from posttrain.action.losses import diffusion_loss, regression_loss, rollout_loss
+from posttrain.action.predict import PredictConfig, predict_next
+from posttrain.action.state_head import StateHead, StateHeadConfig
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiTConfig
 from worldsim.diffusion.edm import EDMConfig
 from posttrain.common.codec import load_codec
-from posttrain.evaluate import EvalFrames
+from posttrain.action.evaluate import EvalFrames
 
 PREDICTORS = ("diffusion", "deterministic")
 

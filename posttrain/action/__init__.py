@@ -1,0 +1,1 @@
+"""The latent action-conditioned world model."""
