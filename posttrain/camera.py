@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from posttrain.action.model import BASE_ARCHITECTURE
+from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.conditioning.camera_embed import CameraEmbedConfig, CameraEmbedder
 from worldsim.conditioning.plucker import plucker_rays, relative_poses
 from worldsim.diffusion.dit import DiT, DiTConfig

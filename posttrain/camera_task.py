@@ -85,7 +85,7 @@ def resolve_config(cfg: CameraTaskConfig) -> CameraTaskConfig:
     cfg = dataclasses.replace(cfg, sampling=dataclasses.replace(cfg.sampling, sigma_data=cfg.edm.sigma_data))
     if not cfg.base:
         return dataclasses.replace(cfg, tokenizer=cfg.tokenizer or DEFAULT_CODEC, latent_scale=cfg.latent_scale or 1.0)
-    from posttrain.action.model import base_dit_config, base_task_config
+    from posttrain.common.base import base_dit_config, base_task_config
 
     base = base_task_config(cfg.base)
     if cfg.tokenizer and cfg.tokenizer != base["tokenizer"]:

@@ -27,13 +27,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.conditioning.view_embed import ViewEmbedConfig, ViewEmbedding, fold_frames, fold_views, unfold_views
 from worldsim.conditioning.view_embed import views_from_width, views_to_width
 from worldsim.diffusion.action_embed import ActionEmbedder
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.training import checkpoint as ckpt
-
-BASE_ARCHITECTURE = "base_video_dit"
 
 
 @dataclass

@@ -33,12 +33,12 @@ import torch
 from torch import nn
 
 from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
-from posttrain.action.model import base_dit_config, base_task_config
+from posttrain.common.base import base_dit_config, base_task_config
 from posttrain.common.codec import load_codec
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
 from posttrain.multiview import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
                                  StateDeltaHeadConfig, last_frames, multiview_inputs, widen_base_into)
-from posttrain.action.predict import PredictConfig, slot_noise
+from posttrain.common.predict import PredictConfig, slot_noise
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.conditioning.view_embed import ViewEmbedConfig
 from worldsim.config import to_dict

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from posttrain.action.model import BASE_ARCHITECTURE
+from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.conditioning.control_weights import renormalize
 from worldsim.conditioning.controls import CHANNELS, check_names
 from worldsim.diffusion.dit import BlockInputs, DiT, DiTConfig, PatchEmbed, patchify

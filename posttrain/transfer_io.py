@@ -16,7 +16,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from posttrain.action.model import BASE_ARCHITECTURE
+from posttrain.common.base import BASE_ARCHITECTURE
 from posttrain.common.codec import load_codec
 from posttrain.transfer import TransferDiT
 from posttrain.transfer_task import ARCHITECTURE, TransferTaskConfig, network_config, spatial_compression

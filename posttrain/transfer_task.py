@@ -28,7 +28,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from posttrain.action.model import base_dit_config, base_task_config
+from posttrain.common.base import base_dit_config, base_task_config
 from posttrain.common.codec import load_codec
 from posttrain.transfer import TransferDiT, TransferDiTConfig, load_base_weights
 from posttrain.transfer_clips import ClipLoader, load_transfer_frames

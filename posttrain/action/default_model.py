@@ -58,8 +58,9 @@ def stages(args) -> list[Stage]:
 
 
 def run_stage(stage: Stage, work: Path, latent_scale: float, batch_scale: float = 1.0) -> Path:
-    from posttrain.action.task import ActionTask, ActionTaskConfig
-    from posttrain.action.judge_task import JudgeTask, JudgeTaskConfig
+    from posttrain.action.config import ActionTaskConfig, JudgeTaskConfig
+    from posttrain.action.judge_task import JudgeTask
+    from posttrain.action.task import ActionTask
 
     batch = max(1, round(stage.batch_size * batch_scale))
     trainer = TrainerConfig(out=str(work / stage.name), steps=stage.steps, batch_size=batch, lr=stage.lr,
@@ -74,7 +75,7 @@ def run_stage(stage: Stage, work: Path, latent_scale: float, batch_scale: float 
 
 
 def base_latent_scale(base: str) -> float:
-    from posttrain.action.model import base_task_config
+    from posttrain.common.base import base_task_config
 
     return float(base_task_config(base).get("latent_scale", 1.0)) if base else 1.0
 
@@ -102,12 +103,12 @@ def write_readme(out: Path, argv: list[str], runs: dict, metrics: dict, default:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
-    from posttrain.common.bundle import export_world_model
+    from posttrain.action.export import export_world_model
     from worldsim.training.checkpoint import read_meta
 
     started, work = time.time(), Path(args.work)
     if not args.cameras and args.base:
-        from posttrain.action.model import base_task_config
+        from posttrain.common.base import base_task_config
 
         args.cameras = [base_task_config(args.base)["camera"]]
     latent_scale = base_latent_scale(args.base)

@@ -15,8 +15,6 @@ with the always-"failure" accuracy beside them.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 import torch
@@ -24,26 +22,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from evaluation.judges.metrics import binary_metrics, reward_mae
-from evaluation.judges.model import JudgeConfig, Judges
+from evaluation.judges.model import Judges
+from posttrain.action.config import JudgeTaskConfig, plain_config
+from posttrain.action.task import state_normalization
 from posttrain.common.latents import load_or_build_latents
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
-from posttrain.action.task import plain_config, state_normalization
-
-
-@dataclass
-class JudgeTaskConfig:
-    data: str = ""
-    tokenizer: str = ""
-    cameras: list[str] = field(default_factory=list)   # [] = every camera of the dataset
-    latent_scale: float = 1.0        # the world model's (latents are divided by it)
-    latent_cache: str = ""
-    held_out: float = 0.1
-    split_seed: int = 0
-    state_noise: float = 0.05
-    pos_weight: Optional[float] = None   # None = negatives / positives of the training rows (capped at 100)
-    reward_weight: float = 1.0
-    model: JudgeConfig = field(default_factory=JudgeConfig)
 
 
 class JudgeTask:

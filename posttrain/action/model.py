@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from omegaconf import OmegaConf
 from torch import Tensor, nn
 
+from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.diffusion.action_embed import ActionEmbedder
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights, read_config
-
-BASE_ARCHITECTURE = "base_video_dit"
+from worldsim.training.checkpoint import load_model_weights
 
 
 @dataclass
@@ -49,21 +47,6 @@ class ActionDiT(nn.Module):
             raise ValueError(f"actions {tuple(actions.shape)} must be (B, T, A) for latents {tuple(x.shape)}")
         extra = self.action_embedder(actions, cond_mask)  # (B, T, hidden)
         return self.dit(x, c_noise, extra_emb=extra, cond_mask=cond_mask)
-
-
-def base_task_config(path: str) -> dict:
-    """The ``task`` section of a ``worldsim train base`` checkpoint's config (refuses other kinds)."""
-    config = read_config(path)
-    if config.get("architecture") != BASE_ARCHITECTURE:
-        raise ValueError(f"{path} is not a base video model checkpoint "
-                         f"(architecture {config.get('architecture')!r}, expected {BASE_ARCHITECTURE!r})")
-    return config["task"]
-
-
-def base_dit_config(path: str) -> DiTConfig:
-    """The ``DiTConfig`` a base checkpoint was trained with."""
-    model = base_task_config(path)["model"]
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(DiTConfig), model))
 
 
 def load_base_weights(net: ActionDiT, path: str, ema: bool = False) -> None:

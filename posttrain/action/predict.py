@@ -1,18 +1,17 @@
-"""One world-model step in latent space: the next latent frame from context and action.
+"""One step of the action world model in latent space: the next latent frame from context and action.
 
     z_next = predict_next(net, context, action, PredictConfig(kind="diffusion", steps=3), generators)
 
-``kind="deterministic"`` is one forward of the regression network (conv or DiT trunk); with
-``deadband`` > 0 its changes smaller than that are dropped, so the static background stays exactly
-static over a long rollout instead of drifting with the regression's small errors;
-``kind="diffusion"`` integrates EDM's probability-flow ODE over ``steps`` Euler/Heun steps with
+``PredictConfig`` (posttrain/common/predict.py) says how. ``kind="deterministic"`` is one forward
+of the regression network (conv or DiT trunk); with ``deadband`` > 0 its changes smaller than that
+are dropped, so the static background stays exactly static over a long rollout instead of drifting
+with the regression's small errors; ``kind="diffusion"`` integrates EDM's probability-flow ODE over ``steps`` Euler/Heun steps with
 the context frames held clean. Noise for env i comes from ``generators[i]`` only, so a batch of
 N envs gives each env the numbers it would get alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import torch
@@ -20,37 +19,9 @@ from torch import Tensor
 
 from posttrain.action.frames import dit_inputs
 from posttrain.action.losses import regress_next
+from posttrain.common.predict import PredictConfig, slot_noise
 from worldsim.diffusion.edm import make_denoiser
 from worldsim.diffusion.samplers import karras_sigmas, sample
-
-KINDS = ("deterministic", "diffusion")
-
-
-@dataclass
-class PredictConfig:
-    kind: str = "deterministic"
-    network: str = "conv"          # deterministic only: "conv" or "dit"
-    steps: int = 3                 # diffusion only
-    sampler: str = "euler"
-    sigma_max: float = 80.0
-    sigma_min: float = 0.002
-    sigma_data: float = 0.5
-    deadband: float = 0.0          # deterministic only: changes of a latent element below this are dropped
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"kind={self.kind!r}; allowed: {', '.join(KINDS)}")
-        if self.deadband < 0:
-            raise ValueError(f"deadband={self.deadband} must be >= 0")
-
-
-def slot_noise(shape: tuple, generators: Optional[Sequence[torch.Generator]], device=None) -> Tensor:
-    """(B, *shape[1:]) standard normal noise, row i drawn from generators[i] (or the global RNG)."""
-    if generators is None:
-        return torch.randn(shape, device=device)
-    if len(generators) != shape[0]:
-        raise ValueError(f"{len(generators)} generators for a batch of {shape[0]}")
-    return torch.stack([torch.randn(shape[1:], generator=g) for g in generators]).to(device)
 
 
 @torch.no_grad()

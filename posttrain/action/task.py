@@ -7,7 +7,7 @@ latents of a generated dataset to predict latent frame t+1 from frames <= t and 
 conv net or the same DiT trunk). Either way a state head learns ``agent_pos`` and
 ``environment_state`` from latents.
 
-    task = ActionTask(ActionTaskConfig(data="runs/push_train", base="runs/base"))
+    task = ActionTask(ActionTaskConfig(data="runs/push_train", base="runs/base"))   # config.py
     Trainer(TrainerConfig(out="runs/action", steps=2000), task).fit()
 
 Latents are encoded once per frame (posttrain/common/latents.py, cached at ``latent_cache``);
@@ -19,102 +19,23 @@ rollout PSNR over ``eval_horizon`` steps, and the state head's errors on predict
 from __future__ import annotations
 
 import dataclasses
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 import torch
 from torch import nn
 
-from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel, base_dit_config, base_task_config
-from posttrain.action.model import load_base_weights
-from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
-from posttrain.common.latents import LatentDataset, load_or_build_latents, tokenizer_fingerprint
-from posttrain.common.lora import LoRAConfig, apply_lora
+from posttrain.action.config import ActionTaskConfig, plain_config, predict_config, resolve_config
+from posttrain.action.deterministic import ConvPredictor
+from posttrain.action.evaluate import EvalFrames
 from posttrain.action.losses import diffusion_loss, regression_loss, rollout_loss
-from posttrain.action.predict import PredictConfig, predict_next
-from posttrain.action.state_head import StateHead, StateHeadConfig
+from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel, load_base_weights
+from posttrain.action.predict import predict_next
+from posttrain.action.state_head import StateHead
+from posttrain.common.codec import load_codec
+from posttrain.common.latents import LatentDataset, load_or_build_latents
+from posttrain.common.lora import apply_lora
 from posttrain.common.windows import LatentWindows, WindowLoader
 from worldsim.data.clips import held_out_split
-from worldsim.config import to_dict
-from worldsim.diffusion.dit import DiTConfig
-from worldsim.diffusion.edm import EDMConfig
-from posttrain.common.codec import load_codec
-from posttrain.action.evaluate import EvalFrames
-
-PREDICTORS = ("diffusion", "deterministic")
-
-
-@dataclass
-class ActionTaskConfig:
-    data: str = ""
-    base: str = ""                   # `worldsim train base` run/checkpoint; "" = a fresh network
-    base_ema: bool = False           # start from the base's EMA weights instead of its trained ones
-    tokenizer: str = ""              # "" = the base model's tokenizer; or pixels:P (posttrain/common/codec.py)
-    cameras: list[str] = field(default_factory=list)   # [] = the base's camera (all cameras without base)
-    predictor: str = "diffusion"     # "diffusion" | "deterministic"
-    network: str = "dit"             # "dit" | "conv" (conv: deterministic only)
-    context_frames: int = 1
-    action_dim: int = 0              # 0 = the dataset's action size
-    latent_scale: Optional[float] = None   # None = the base's (1.0 without base)
-    latent_cache: str = ""           # file for the encoded dataset ("" = keep in memory)
-    held_out: float = 0.1
-    split_seed: int = 0
-    context_noise: float = 0.0       # std of noise on context latents in training (drift robustness)
-    rollout_horizon: int = 1         # deterministic: train on H-step rollouts of its own predictions
-    changed_weight: float = 0.0      # deterministic: extra loss weight on latent elements that change (moving objects)
-    deadband: float = 0.0            # deterministic: a world-model step drops latent changes smaller than this
-    init: str = ""                   # start from a predictor of this world-model folder ("FOLDER" or "FOLDER#NAME")
-    state_weight: float = 1.0
-    eval_windows: int = 64
-    eval_horizon: int = 8
-    eval_episodes: int = 4
-    sample_steps: int = 3
-    sampler: str = "euler"
-    sample_sigma_max: float = 80.0
-    model: DiTConfig = field(default_factory=DiTConfig)
-    conv: ConvPredictorConfig = field(default_factory=ConvPredictorConfig)
-    edm: EDMConfig = field(default_factory=EDMConfig)
-    lora: LoRAConfig = field(default_factory=LoRAConfig)
-    state_head: StateHeadConfig = field(default_factory=StateHeadConfig)
-
-    def check(self) -> None:
-        if self.predictor not in PREDICTORS:
-            raise ValueError(f"predictor={self.predictor!r}; allowed: {', '.join(PREDICTORS)}")
-        if self.network not in ("dit", "conv"):
-            raise ValueError(f"network={self.network!r}; allowed: 'dit', 'conv'")
-        if self.predictor == "diffusion" and self.network != "dit":
-            raise ValueError("predictor=diffusion needs network=dit (the conv net is a deterministic regressor)")
-        if self.base and self.network != "dit":
-            raise ValueError("base= loads a DiT; with network=conv leave base empty")
-        if self.rollout_horizon < 1 or (self.rollout_horizon > 1 and self.predictor != "deterministic"):
-            raise ValueError(f"rollout_horizon={self.rollout_horizon} must be >= 1, and 1 unless predictor=deterministic")
-        if self.init and self.base:
-            raise ValueError("init= (a world-model predictor) and base= (a base DiT) both set: pick one")
-
-
-def resolve_config(cfg: ActionTaskConfig) -> ActionTaskConfig:
-    """Fill what the base checkpoint decides: tokenizer, cameras, latent scale, DiT config."""
-    cfg.check()
-    if not cfg.base:
-        return dataclasses.replace(cfg, latent_scale=cfg.latent_scale or 1.0)
-    base = base_task_config(cfg.base)
-    check_same_tokenizer(cfg.tokenizer, base["tokenizer"], cfg.base)
-    return dataclasses.replace(
-        cfg, tokenizer=cfg.tokenizer or base["tokenizer"], cameras=list(cfg.cameras) or [base["camera"]],
-        latent_scale=cfg.latent_scale or float(base.get("latent_scale", 1.0)), model=base_dit_config(cfg.base))
-
-
-def plain_config(cfg) -> dict:
-    return json.loads(json.dumps(to_dict(cfg)))
-
-
-def check_same_tokenizer(given: str, base_tokenizer: str, base: str) -> None:
-    """The base DiT learned one tokenizer's latents; a different tokenizer is refused."""
-    if given and Path(base_tokenizer).exists() and tokenizer_fingerprint(given) != tokenizer_fingerprint(base_tokenizer):
-        raise ValueError(f"tokenizer={given} differs from {base_tokenizer}, the tokenizer {base} was trained with; "
-                         f"pass that one (or leave tokenizer empty)")
 
 
 def build_action_model(cfg: ActionTaskConfig) -> ActionWorldModel:
@@ -124,13 +45,6 @@ def build_action_model(cfg: ActionTaskConfig) -> ActionWorldModel:
     else:
         dynamics = ActionDiT(ActionDiTConfig(dit=cfg.model, action_dim=cfg.action_dim))
     return ActionWorldModel(dynamics, StateHead(cfg.state_head))
-
-
-def predict_config(cfg: ActionTaskConfig) -> PredictConfig:
-    """How a world model steps with this network (kind, sampler, steps)."""
-    return PredictConfig(kind=cfg.predictor, network=cfg.network, steps=cfg.sample_steps, sampler=cfg.sampler,
-                         sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data,
-                         deadband=cfg.deadband if cfg.predictor == "deterministic" else 0.0)
 
 
 def load_predictor_weights(model: ActionWorldModel, init: str) -> None:

@@ -17,13 +17,13 @@ from pathlib import Path
 import torch
 
 from evaluation.judges.model import JudgeConfig, Judges
-from posttrain.action.model import ActionDiTConfig, ActionWorldModel
-from posttrain.common.bundle import ARCHITECTURE, sim_spec_of, write_bundle
-from posttrain.common.codec import PixelCodecConfig, codec_from_config
 from posttrain.action.deterministic import ConvPredictorConfig
-from posttrain.action.predict import PredictConfig
+from posttrain.action.model import ActionDiTConfig, ActionWorldModel
 from posttrain.action.state_head import StateHeadConfig
 from posttrain.action.world_model import build_dynamics
+from posttrain.common.bundle import ARCHITECTURE, sim_spec_of, write_bundle
+from posttrain.common.codec import PixelCodecConfig, codec_from_config
+from posttrain.common.predict import PredictConfig
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiTConfig
 from worldsim.tokenizer.model import TokenizerConfig

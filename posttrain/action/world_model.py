@@ -30,14 +30,15 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel
-from posttrain.common.bundle import prefixed, read_bundle
-from worldsim.config import structured
 from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
+from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel
+from posttrain.action.predict import predict_next
+from posttrain.action.state_head import StateHead, StateHeadConfig
+from posttrain.common.bundle import prefixed, read_bundle
 from posttrain.common.env_state import replace_envs
 from posttrain.common.latents import decode_views, encode_views
-from posttrain.action.predict import PredictConfig, predict_next
-from posttrain.action.state_head import StateHead, StateHeadConfig
+from posttrain.common.predict import PredictConfig
+from worldsim.config import structured
 from worldsim.training.checkpoint import check_matches, load_tensor_state
 
 

@@ -6,7 +6,8 @@ import torch
 from helpers import TINY_DIT, randomized
 from posttrain.action.model import ActionDiT, ActionDiTConfig
 from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
-from posttrain.action.predict import PredictConfig, predict_next
+from posttrain.action.predict import predict_next
+from posttrain.common.predict import PredictConfig
 from posttrain.action.state_head import StateHead, StateHeadConfig
 from worldsim.diffusion.dit import DiTConfig
 
@@ -82,7 +83,8 @@ def test_changed_elements_weigh_more_by_hand():
 
 
 def test_deadband_keeps_small_changes_out_by_hand():
-    from posttrain.action.predict import PredictConfig, apply_deadband
+    from posttrain.action.predict import apply_deadband
+    from posttrain.common.predict import PredictConfig
 
     last = torch.tensor([0.0, 0.5, -0.2])
     pred = torch.tensor([0.03, 0.9, -0.25])   # changes 0.03, 0.4, -0.05

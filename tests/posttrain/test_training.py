@@ -91,7 +91,7 @@ def test_train_and_posttrain_stages_route_to_these_tasks(artifacts, tmp_path):
 
 def test_add_predictor_extends_a_world_model_and_refuses_mismatches(artifacts, tmp_path):
     from envs.world_model_env import WorldModelEnv
-    from posttrain.common.bundle import add_predictor, export_world_model
+    from posttrain.action.export import add_predictor, export_world_model
     from worldsim.training.stages import posttrain_stage, train_stage
 
     common = ["steps=1", "batch_size=4", "held_out=0.25", "progress=false"]
@@ -138,7 +138,7 @@ def test_rollout_training_starts_from_a_world_models_predictor(artifacts, tmp_pa
               "conv.channels=8", "eval_windows=2", "eval_horizon=1"]
     first = posttrain_stage("action", "", artifacts["data"], str(tmp_path / "a"), tokenizer="pixels:8", overrides=common)
     judge = fit(JudgeTask(JudgeTaskConfig(data=artifacts["data"], tokenizer="pixels:8", held_out=0.25)), tmp_path / "j")
-    from posttrain.common.bundle import export_world_model
+    from posttrain.action.export import export_world_model
 
     wm = export_world_model(str(tmp_path / "wm"), "pixels:8", {"det": str(first)}, str(judge), artifacts["data"])
     task = ActionTask(load_config(ActionTaskConfig, data=artifacts["data"], tokenizer="pixels:8", predictor="deterministic",
