@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.camera import CameraDiT, CameraDiTConfig, clip_rays, load_base_weights
-from posttrain.camera_data import CameraDataConfig, build_dataset
-from posttrain.camera_motion import (CameraMotionConfig, action_between, apply_action, look_at, matrix_to_rotvec,
+from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays, load_base_weights
+from posttrain.camera.data import CameraDataConfig, build_dataset
+from posttrain.camera.motion import (CameraMotionConfig, action_between, apply_action, look_at, matrix_to_rotvec,
                                      pose_angles, rotvec_to_matrix, sample_orbit)
-from posttrain.camera_task import CameraTask, CameraTaskConfig, load_camera_run
+from posttrain.camera.task import CameraTask, CameraTaskConfig, load_camera_run
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.training.checkpoint import load_model_weights, read_meta
@@ -152,8 +152,8 @@ def test_bad_inputs_are_refused(camera_data, artifacts, base_run):
 
 def test_a_residual_model_adds_its_sample_to_the_last_view():
     """Same network, same noise: the residual model's new latent is the plain model's plus the context."""
-    from posttrain.camera_motion import OrbitConfig
-    from posttrain.camera_world_model import CameraWorldModel, SamplingConfig
+    from posttrain.camera.motion import OrbitConfig
+    from posttrain.camera.world_model import CameraWorldModel, SamplingConfig
     from posttrain.common.codec import load_codec
 
     torch.manual_seed(0)
@@ -178,9 +178,9 @@ def test_a_residual_model_adds_its_sample_to_the_last_view():
 def test_following_measures_on_known_answers():
     """The measures the benchmark reports: the true view has motion scale 1, the first view 0; the
     essential-matrix estimate recovers a motion from exact projections of 3D points."""
-    from posttrain.camera_data import CameraScene
-    from posttrain.camera_following import commanded_motion, motion_scale, relative_motion, rotation_error_deg
-    from posttrain.camera_following import direction_error_deg, scaled_pose
+    from posttrain.camera.data import CameraScene
+    from posttrain.camera.following import commanded_motion, motion_scale, relative_motion, rotation_error_deg
+    from posttrain.camera.following import direction_error_deg, scaled_pose
 
     poses = sample_orbit(np.random.default_rng(5), 4, CameraDataConfig().orbit)
     assert np.allclose(scaled_pose(poses[0], poses[4], 0.0), poses[0]) and np.allclose(

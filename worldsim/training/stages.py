@@ -29,7 +29,7 @@ TASKS = {
 # post-training recipes (`worldsim posttrain RECIPE --base CKPT`), same convention
 RECIPES = {
     "action": "posttrain.action.task:ActionTask",
-    "camera": "posttrain.camera_task:CameraTask",
+    "camera": "posttrain.camera.task:CameraTask",
     "multiview": "posttrain.multiview_task:MultiViewTask",
     "transfer": "posttrain.transfer_task:TransferTask",
 }

@@ -1,7 +1,7 @@
 """Training data for camera-conditioned post-training: TabletopPush layouts under moving cameras.
 
 Each episode resets the TabletopPush scene with its own seed (random block, pusher and goal) and
-flies a camera along a smooth random orbit around the table (``posttrain/camera_motion.py``),
+flies a camera along a smooth random orbit around the table (``posttrain/camera/motion.py``),
 rendering RGB with the MuJoCo render source. The camera is the scene's spare ``side`` camera,
 moved at runtime through ``model.cam_pos``/``cam_quat`` of this process's own model copy (the
 XML is unchanged). The dataset is a LeRobotDataset v3.0 with
@@ -11,9 +11,9 @@ XML is unchanged). The dataset is a LeRobotDataset v3.0 with
     observation.camera.camera.intrinsics       (3, 3)
     observation.camera.camera.extrinsics       (4, 4) world-from-camera, OpenCV axes
     action                                     the camera motion to the next frame (0 on the last),
-                                               as posttrain.camera_motion defines it
+                                               as posttrain.camera.motion defines it
 
-    python -m posttrain.camera_data --out runs/camera_pan episodes=240 steps=23 image_size=32
+    python -m posttrain.camera.data --out runs/camera_pan episodes=240 steps=23 image_size=32
     build_dataset(CameraDataConfig(out="runs/camera_pan", episodes=8))
 
 Resumable like ``worldsim generate``: finished episodes are staged under ``<out>/.worldsim`` and a
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posttrain.camera_motion import CameraMotionConfig, OrbitConfig, action_between, camera_state, sample_orbit
+from posttrain.camera.motion import CameraMotionConfig, OrbitConfig, action_between, camera_state, sample_orbit
 
 MOVABLE_CAMERA = "side"
 CAMERA_KEY = "camera"

@@ -20,8 +20,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-from posttrain.camera import CameraDiT, clip_rays
-from posttrain.camera_motion import CameraMotionConfig, apply_action
+from posttrain.camera.model import CameraDiT, clip_rays
+from posttrain.camera.motion import CameraMotionConfig, apply_action
 from worldsim.diffusion.edm import make_denoiser
 from worldsim.diffusion.samplers import karras_sigmas, sample
 
@@ -88,7 +88,7 @@ class CameraWorldModel:
 
     @classmethod
     def load(cls, path: str, sample_steps: int | None = None, sampler: str | None = None) -> "CameraWorldModel":
-        from posttrain.camera_task import load_camera_run
+        from posttrain.camera.task import load_camera_run
 
         model, codec, cfg = load_camera_run(path)
         sampling = dataclasses.replace(cfg.sampling, **{k: v for k, v in

@@ -83,7 +83,7 @@ def commanded_motion(pose0: np.ndarray, pose1: np.ndarray) -> tuple[np.ndarray, 
 
 def scaled_pose(pose0: np.ndarray, pose1: np.ndarray, s: float) -> np.ndarray:
     """The pose a fraction ``s`` of the way along the rigid motion from pose0 to pose1 (s may exceed 1)."""
-    from posttrain.camera_motion import matrix_to_rotvec, rotvec_to_matrix
+    from posttrain.camera.motion import matrix_to_rotvec, rotvec_to_matrix
 
     rel = np.linalg.inv(np.asarray(pose0, np.float64)) @ np.asarray(pose1, np.float64)
     step = np.eye(4)

@@ -2,7 +2,7 @@
 
 Given the first latent frame (clean, ``cond_mask``) and the camera trajectory, the DiT generates
 the following frames; the camera enters as per-pixel Plücker rays relative to the first camera
-(``posttrain/camera.py``). Loss: EDM denoising on the generated frames, as in the base task.
+(``posttrain/camera/model.py``). Loss: EDM denoising on the generated frames, as in the base task.
 
     worldsim posttrain camera --base "" --data runs/camera_orbits --out runs/camera
     task = CameraTask(CameraTaskConfig(data="runs/camera_orbits", base="assets/checkpoints/base_dit_tabletop"))
@@ -10,8 +10,8 @@ the following frames; the camera enters as per-pixel Plücker rays relative to t
 
 ``base`` is a ``worldsim train base`` run or checkpoint: its DiT, tokenizer and latent scale are
 used and the ray projections start at zero (step 0 = the base). ``base=""`` trains the default DiT
-(``posttrain.camera.default_dit``: 4 layers, hidden 128) from scratch on ``tokenizer`` (default
-``pixels:4``, lossless). Data: a camera dataset from ``posttrain/camera_data.py``; every frame is
+(``posttrain.camera.model.default_dit``: 4 layers, hidden 128) from scratch on ``tokenizer`` (default
+``pixels:4``, lossless). Data: a camera dataset from ``posttrain/camera/data.py``; every frame is
 encoded once. Each batch draws clips of 2..``clip_frames`` frames, every s-th frame with s in 1..``max_stride``
 (larger camera motions than one step, where ignoring the camera costs more; played backwards
 with probability 1/2 when ``reverse``: the scene is static). With ``residual`` the generated frames are diffused as
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from posttrain.camera import CameraDiT, CameraDiTConfig, clip_rays, default_dit, load_base_weights
-from posttrain.camera_motion import CameraMotionConfig
-from posttrain.camera_world_model import ARCHITECTURE, CameraWorldModel, SamplingConfig, to_video
+from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays, default_dit, load_base_weights
+from posttrain.camera.motion import CameraMotionConfig
+from posttrain.camera.world_model import ARCHITECTURE, CameraWorldModel, SamplingConfig, to_video
 from posttrain.common.codec import load_codec
 from worldsim.config import to_dict
 from worldsim.data.clips import held_out_split
@@ -116,7 +116,7 @@ class CameraEpisodes:
         reader = LeRobotDatasetReader(root)
         wsim = reader.info.get("worldsim", {})
         if wsim.get("kind") != "camera_orbits":
-            raise ValueError(f"{root} is not a camera dataset: make one with `python -m posttrain.camera_data`")
+            raise ValueError(f"{root} is not a camera dataset: make one with `python -m posttrain.camera.data`")
         self.motion = CameraMotionConfig(**wsim["config"]["motion"])
         frames, poses, self.starts = [], [], [0]
         for e in range(reader.num_episodes):
@@ -248,7 +248,7 @@ def held_out_rollouts(wm: CameraWorldModel, data: CameraEpisodes, episodes: list
 
     Returns generated frames and ground truth, uint8 (N, horizon + 1, H, W, 3) each (frame 0 is the
     given one), and the true poses (N, horizon + 1, 4, 4)."""
-    from posttrain.camera_motion import action_between
+    from posttrain.camera.motion import action_between
 
     spans = [data.episode(e) for e in episodes]
     if min(s.stop - s.start for s in spans) < horizon + 1:
