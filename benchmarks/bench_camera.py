@@ -51,8 +51,9 @@ def _following(generated, truth, poses, scene, layout_seed):
 
 
 def run(model: str, data: str, horizon: int, episodes: int, sample_steps: int | None) -> dict:
+    from posttrain.camera.clips import CameraEpisodes
     from posttrain.camera.data import CameraScene
-    from posttrain.camera.task import CameraEpisodes, frame_psnr, held_out_rollouts
+    from posttrain.camera.evaluate import frame_psnr, held_out_rollouts
     from posttrain.camera.world_model import CameraWorldModel
     from posttrain.common.runtime import ensure_megatron
     from worldsim.data.clips import held_out_split
@@ -60,7 +61,7 @@ def run(model: str, data: str, horizon: int, episodes: int, sample_steps: int | 
 
     ensure_megatron()
     wm = CameraWorldModel.load(model, sample_steps=sample_steps)
-    from posttrain.camera.task import load_camera_run
+    from posttrain.camera.checkpoint import load_camera_run
 
     cfg = load_camera_run(model)[2]
     data_set = CameraEpisodes(data, cfg.camera, wm.codec, wm.scale)

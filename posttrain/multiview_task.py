@@ -244,7 +244,7 @@ class MultiViewTask:
 
     def frames(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
         """(B, C, h, V*w) -> {camera: uint8 (B, H, W, 3)}."""
-        from posttrain.action.world_model import to_uint8
+        from posttrain.common.frames import to_uint8
 
         views = len(self.cfg.cameras)
         pixels = decode_views(self.codec, latents * self.cfg.latent_scale, views)  # (B, 3, H, V*W)

@@ -36,6 +36,7 @@ from posttrain.action.predict import predict_next
 from posttrain.action.state_head import StateHead, StateHeadConfig
 from posttrain.common.bundle import prefixed, read_bundle
 from posttrain.common.env_state import replace_envs
+from posttrain.common.frames import to_uint8
 from posttrain.common.latents import decode_views, encode_views
 from posttrain.common.predict import PredictConfig
 from worldsim.config import structured
@@ -60,10 +61,6 @@ class WorldModelState:
     def replace(self, indices: Sequence[int], other: "WorldModelState") -> "WorldModelState":
         """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
         return replace_envs(self, indices, other, ("latents", "agent_pos", "environment_state"))
-
-def to_uint8(frames: torch.Tensor) -> np.ndarray:
-    """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3)."""
-    return ((frames.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 class WorldModel:

@@ -20,21 +20,13 @@ from typing import Optional
 import numpy as np
 import torch
 
+from posttrain.camera.checkpoint import load_camera_run
+from posttrain.camera.config import SamplingConfig
 from posttrain.camera.model import CameraDiT, clip_rays
 from posttrain.camera.motion import CameraMotionConfig, apply_action
+from posttrain.common.frames import to_uint8, to_video
 from worldsim.diffusion.edm import make_denoiser
 from worldsim.diffusion.samplers import karras_sigmas, sample
-
-ARCHITECTURE = "camera_dit"
-
-
-@dataclass
-class SamplingConfig:
-    steps: int = 6
-    sampler: str = "euler"
-    sigma_max: float = 80.0
-    sigma_data: float = 0.5      # the training's (CameraTask sets it from edm.sigma_data)
-    context_frames: int = 1
 
 
 @torch.no_grad()
@@ -53,16 +45,6 @@ def generate_next(model: CameraDiT, context: torch.Tensor, rays: torch.Tensor, c
     denoiser = make_denoiser(model, cond_mask=mask, x_cond=x_cond, sigma_data=cfg.sigma_data, rays=rays)
     out = sample(denoiser, noise, sigmas, method=cfg.sampler, cond_mask=mask, x_cond=x_cond)
     return out[:, :, -1]
-
-
-def to_video(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (N, T, H, W, 3) -> float (N, 3, T, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).float().div(127.5).sub(1.0).permute(0, 4, 1, 2, 3)
-
-
-def to_uint8(video: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) in [-1, 1] -> uint8 (N, H, W, 3)."""
-    return ((video.clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 @dataclass
@@ -88,8 +70,6 @@ class CameraWorldModel:
 
     @classmethod
     def load(cls, path: str, sample_steps: int | None = None, sampler: str | None = None) -> "CameraWorldModel":
-        from posttrain.camera.task import load_camera_run
-
         model, codec, cfg = load_camera_run(path)
         sampling = dataclasses.replace(cfg.sampling, **{k: v for k, v in
                                                         (("steps", sample_steps), ("sampler", sampler)) if v})

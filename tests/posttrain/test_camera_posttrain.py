@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays, load_base_weights
+from posttrain.camera.checkpoint import load_camera_run
+from posttrain.camera.config import CameraTaskConfig
 from posttrain.camera.data import CameraDataConfig, build_dataset
+from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays, load_base_weights
 from posttrain.camera.motion import (CameraMotionConfig, action_between, apply_action, look_at, matrix_to_rotvec,
                                      pose_angles, rotvec_to_matrix, sample_orbit)
-from posttrain.camera.task import CameraTask, CameraTaskConfig, load_camera_run
+from posttrain.camera.task import CameraTask
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.training.checkpoint import load_model_weights, read_meta
@@ -153,7 +155,8 @@ def test_bad_inputs_are_refused(camera_data, artifacts, base_run):
 def test_a_residual_model_adds_its_sample_to_the_last_view():
     """Same network, same noise: the residual model's new latent is the plain model's plus the context."""
     from posttrain.camera.motion import OrbitConfig
-    from posttrain.camera.world_model import CameraWorldModel, SamplingConfig
+    from posttrain.camera.config import SamplingConfig
+    from posttrain.camera.world_model import CameraWorldModel
     from posttrain.common.codec import load_codec
 
     torch.manual_seed(0)
