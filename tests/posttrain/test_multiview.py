@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import helpers
-from posttrain.multiview import MultiViewDiT, MultiViewDiTConfig, last_frames, multiview_inputs, widen_base_into
+from posttrain.multiview.model import MultiViewDiT, MultiViewDiTConfig, last_frames, multiview_inputs, widen_base_into
 from worldsim.conditioning.view_embed import ViewEmbedConfig
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiT, DiTConfig
@@ -116,7 +116,7 @@ def train(data: str, out: Path, predictor: str, steps: int = 3) -> Path:
 def test_posttrain_multiview_trains_and_reloads(drive_data, tmp_path):
     """`worldsim posttrain multiview` from scratch: the checkpoint rebuilds the model, records the
     rig (camera poses) and the simulator, and sampling gives each env the frames it gets alone."""
-    from posttrain.multiview_task import load_multiview, predict_config, predict_next_views
+    from posttrain.multiview.task import load_multiview, predict_config, predict_next_views
     from worldsim.training import checkpoint as ckpt
 
     run = train(drive_data, tmp_path / "mv", "diffusion")
@@ -138,7 +138,7 @@ def test_posttrain_multiview_trains_and_reloads(drive_data, tmp_path):
 def test_deterministic_predictor_starts_as_nothing_moves(drive_data, tmp_path):
     """The DiT's final layer starts at zero, so the untrained deterministic predictor returns every
     view's last frame exactly; training it lowers its loss on a fixed batch."""
-    from posttrain.multiview_task import MultiViewTask, MultiViewTaskConfig, predict_config, predict_next_views
+    from posttrain.multiview.task import MultiViewTask, MultiViewTaskConfig, predict_config, predict_next_views
 
     task = MultiViewTask(MultiViewTaskConfig(data=drive_data, predictor="deterministic", model=DiTConfig(**TINY)))
     model = task.build_model()
@@ -156,7 +156,7 @@ def test_deterministic_predictor_starts_as_nothing_moves(drive_data, tmp_path):
 def test_task_from_a_base_takes_its_sizes_and_weights(drive_data, tmp_path):
     """A base DiT on the same codec's latents (pixels:4: 48 channels) gives the task its DiT sizes
     and its weights; the base's tokenizer is used when none is named."""
-    from posttrain.multiview_task import MultiViewTask, MultiViewTaskConfig
+    from posttrain.multiview.task import MultiViewTask, MultiViewTaskConfig
 
     base_cfg = DiTConfig(in_channels=48, **{**TINY, "hidden_size": 24, "num_heads": 2})
     base = helpers.randomized(DiT(base_cfg))
@@ -182,7 +182,7 @@ def ckpt_state(module):
 
 def test_state_head_integrates_predicted_change():
     """Next state = current + de-normalised predicted change (the ego dynamics are integrated)."""
-    from posttrain.multiview import StateDeltaHead, StateDeltaHeadConfig
+    from posttrain.multiview.model import StateDeltaHead, StateDeltaHeadConfig
 
     head = StateDeltaHead(StateDeltaHeadConfig(latent_channels=2, latent_hw=(2, 6), state_dim=3, action_dim=2))
     torch.nn.init.zeros_(head.mlp_2.weight), torch.nn.init.zeros_(head.mlp_2.bias)

@@ -30,7 +30,7 @@ TASKS = {
 RECIPES = {
     "action": "posttrain.action.task:ActionTask",
     "camera": "posttrain.camera.task:CameraTask",
-    "multiview": "posttrain.multiview_task:MultiViewTask",
+    "multiview": "posttrain.multiview.task:MultiViewTask",
     "transfer": "posttrain.transfer_task:TransferTask",
 }
 STAGES = tuple(TASKS)

@@ -5,7 +5,7 @@
 
 Every step of the world model predicts the next frame of all V views at once from the last
 ``context_frames`` frames of every view (the conditioning frames, clean) and the ego action:
-views are folded into one token sequence with a learned view embedding (posttrain/multiview.py),
+views are folded into one token sequence with a learned view embedding (posttrain/multiview/model.py),
 so self-attention runs jointly over all views. ``predictor="diffusion"`` trains the EDM denoising
 loss and samples with a few Euler/Heun steps; ``"deterministic"`` regresses the next frame with
 the same network (the DESIGN's baseline). The ``StateDeltaHead`` learns the change of
@@ -36,7 +36,7 @@ from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_
 from posttrain.common.base import base_dit_config, base_task_config
 from posttrain.common.codec import load_codec
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
-from posttrain.multiview import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
+from posttrain.multiview.model import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
                                  StateDeltaHeadConfig, last_frames, multiview_inputs, widen_base_into)
 from posttrain.common.predict import PredictConfig, slot_noise
 from posttrain.common.windows import LatentWindows, WindowLoader

@@ -1,0 +1,1 @@
+"""The multi-view driving world model."""
