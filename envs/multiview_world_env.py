@@ -90,7 +90,8 @@ class MultiViewWorldModelEnv(gym.Env):
                  render_mode: str | None = "rgb_array"):
         import dataclasses
 
-        from posttrain.multiview.task import load_multiview, predict_config
+        from posttrain.multiview.checkpoint import load_multiview
+        from posttrain.multiview.config import predict_config
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
@@ -176,7 +177,7 @@ class MultiViewWorldModelEnv(gym.Env):
     def _advance(self, action: np.ndarray) -> dict:
         import torch
 
-        from posttrain.multiview.task import predict_next_views
+        from posttrain.multiview.predict import predict_next_views
 
         a = torch.from_numpy(action)[None]  # (1, A)
         with torch.no_grad():

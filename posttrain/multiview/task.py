@@ -26,75 +26,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
 from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
-from posttrain.common.base import base_dit_config, base_task_config
+from posttrain.common.base import base_task_config
+from posttrain.common.bundle import sim_spec
 from posttrain.common.codec import load_codec
+from posttrain.common.frames import to_uint8
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
-from posttrain.multiview.model import (MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead,
-                                 StateDeltaHeadConfig, last_frames, multiview_inputs, widen_base_into)
-from posttrain.common.predict import PredictConfig, slot_noise
 from posttrain.common.windows import LatentWindows, WindowLoader
+from posttrain.multiview.config import (ARCHITECTURE, DEFAULT_CODEC, MultiViewTaskConfig, predict_config,
+                                        resolve_base)
+from posttrain.multiview.model import MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead
+from posttrain.multiview.model import multiview_inputs, widen_base_into
+from posttrain.multiview.predict import predict_next_views, regress_next_views
 from worldsim.conditioning.view_embed import ViewEmbedConfig
 from worldsim.config import to_dict
 from worldsim.data.clips import held_out_split
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
-from worldsim.diffusion.dit import DiTConfig
-from worldsim.diffusion.edm import EDMConfig, make_denoiser, training_loss
-from worldsim.diffusion.samplers import karras_sigmas, sample
-
-ARCHITECTURE = "multiview_world_model"
-PREDICTORS = ("diffusion", "deterministic")
-DEFAULT_CODEC = "pixels:4"
-
-
-def default_dit() -> DiTConfig:
-    return DiTConfig(in_channels=0, patch_size=(1, 2, 2), hidden_size=128, num_layers=4, num_heads=4,
-                     adaln_lora_dim=32, num_cond_frames=1, spec="auto")
-
-
-@dataclass
-class MultiViewTaskConfig:
-    data: str = ""
-    base: str = ""                   # a base video DiT; "" = from scratch with `model`
-    base_ema: bool = False
-    tokenizer: str = ""              # "" = the base's tokenizer, or pixels:4 (exact 4x4 pixel patches) without base
-    cameras: list[str] = field(default_factory=list)   # [] = every camera of the dataset, in its order
-    predictor: str = "diffusion"     # "diffusion" | "deterministic"
-    context_frames: int = 2          # conditioning frames of every view per step
-    view_channels: int = 7
-    action_dim: int = 0              # 0 = the dataset's action size
-    latent_scale: float = 1.0
-    latent_cache: str = ""
-    held_out: float = 0.1
-    split_seed: int = 0
-    context_noise: float = 0.0
-    state_weight: float = 1.0
-    eval_windows: int = 16
-    sample_steps: int = 4
-    sampler: str = "euler"
-    sample_sigma_max: float = 80.0
-    model: DiTConfig = field(default_factory=default_dit)
-    edm: EDMConfig = field(default_factory=EDMConfig)
-    state_head: StateDeltaHeadConfig = field(default_factory=StateDeltaHeadConfig)
-    rig: dict = field(default_factory=dict)   # filled: {camera: {"K": 3x3, "pose": 4x4}} from the data
-    sim: dict = field(default_factory=dict)   # filled: the simulator's id, kwargs and spaces
-
-    def check(self) -> None:
-        if self.predictor not in PREDICTORS:
-            raise ValueError(f"predictor={self.predictor!r}; allowed: {', '.join(PREDICTORS)}")
-        if self.context_frames < 1:
-            raise ValueError(f"context_frames={self.context_frames} must be >= 1")
-
-
-def predict_config(cfg: MultiViewTaskConfig) -> PredictConfig:
-    return PredictConfig(kind=cfg.predictor, network="dit", steps=cfg.sample_steps, sampler=cfg.sampler,
-                         sigma_max=cfg.sample_sigma_max, sigma_data=cfg.edm.sigma_data)
+from worldsim.diffusion.edm import training_loss
 
 
 def build_multiview_model(cfg: MultiViewTaskConfig) -> MultiViewWorldModel:
@@ -104,35 +57,6 @@ def build_multiview_model(cfg: MultiViewTaskConfig) -> MultiViewWorldModel:
                                  action_dim=cfg.action_dim)
     return MultiViewWorldModel(MultiViewDiT(net_cfg), StateDeltaHead(cfg.state_head))
 
-
-# ------------------------------------------------------------ one step of the world model
-
-def regress_next_views(net: MultiViewDiT, context: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-    """Deterministic next frames (B, C, h, V*w): the last context frame plus the network's change."""
-    last = context[:, :, -1]
-    x, cond_mask, actions = multiview_inputs(context, action, last, net.num_views)
-    c_noise = torch.zeros(x.shape[0], device=x.device)  # 0.25 ln(sigma = 1)
-    return last + last_frames(net(x, c_noise, actions, cond_mask), net.num_views)
-
-
-@torch.no_grad()
-def predict_next_views(net: MultiViewDiT, context: torch.Tensor, action: torch.Tensor, cfg: PredictConfig,
-                       generators=None) -> torch.Tensor:
-    """context (B, C, K, h, V*w), action (B, A) -> next latents of every view (B, C, h, V*w), in one pass
-    over all views per sampling step; env i's noise from ``generators[i]``."""
-    if cfg.kind == "deterministic":
-        return regress_next_views(net, context, action)
-    views = net.num_views
-    noise = slot_noise((context.shape[0], context.shape[1], *context.shape[3:]), generators, context.device)
-    x_cond, cond_mask, actions = multiview_inputs(context, action, torch.zeros_like(noise), views)
-    start = multiview_inputs(torch.zeros_like(context), action, noise, views)[0]
-    denoiser = make_denoiser(net, cond_mask=cond_mask, x_cond=x_cond, sigma_data=cfg.sigma_data, actions=actions)
-    sigmas = karras_sigmas(cfg.steps, cfg.sigma_min, cfg.sigma_max, device=context.device)
-    out = sample(denoiser, start, sigmas, method=cfg.sampler, cond_mask=cond_mask, x_cond=x_cond)
-    return last_frames(out, views)
-
-
-# ------------------------------------------------------------ config resolution
 
 def read_rig(data: str, cameras: list[str]) -> dict:
     """{camera: {"K", "pose"}} of the dataset's first frame, or {} without camera parameters."""
@@ -144,18 +68,6 @@ def read_rig(data: str, cameras: list[str]) -> dict:
     return {c: {"K": np.asarray(episode[f"observation.camera.{c}.intrinsics"][0], float).tolist(),
                 "pose": np.asarray(episode[f"observation.camera.{c}.extrinsics"][0], float).tolist()}
             for c in cameras}
-
-
-def resolve_base(cfg: MultiViewTaskConfig, latent_channels: int) -> MultiViewTaskConfig:
-    """The DiT config: the base's sizes (if any), input widened by the view channels."""
-    model = cfg.model
-    if cfg.base:
-        model = base_dit_config(cfg.base)
-        if model.in_channels != latent_channels:
-            raise ValueError(f"base {cfg.base} was trained on {model.in_channels}-channel latents, but "
-                             f"tokenizer={cfg.tokenizer} gives {latent_channels}; use a base trained on the same "
-                             f"codec, or base=\"\" to train from scratch")
-    return dataclasses.replace(cfg, model=dataclasses.replace(model, in_channels=latent_channels + cfg.view_channels))
 
 
 def transition_normalization(cache: LatentDataset, episodes: list[int]) -> tuple[torch.Tensor, ...]:
@@ -171,8 +83,6 @@ class MultiViewTask:
     name = ARCHITECTURE
 
     def __init__(self, cfg: MultiViewTaskConfig):
-        from posttrain.common.bundle import sim_spec
-
         cfg.check()
         cfg = dataclasses.replace(cfg, tokenizer=cfg.tokenizer or (base_task_config(cfg.base)["tokenizer"] if cfg.base
                                                                    else DEFAULT_CODEC))
@@ -244,8 +154,6 @@ class MultiViewTask:
 
     def frames(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
         """(B, C, h, V*w) -> {camera: uint8 (B, H, W, 3)}."""
-        from posttrain.common.frames import to_uint8
-
         views = len(self.cfg.cameras)
         pixels = decode_views(self.codec, latents * self.cfg.latent_scale, views)  # (B, 3, H, V*W)
         return dict(zip(self.cfg.cameras, (to_uint8(f) for f in pixels.chunk(views, dim=-1))))
@@ -262,20 +170,3 @@ class MultiViewTask:
         summary = summarize_sampson(scores)
         return {f"{prefix}_median_px": summary["sampson_median_px"],
                 f"{prefix}_matches": summary["matches_per_frame_set"]}
-
-
-def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewWorldModel, MultiViewTaskConfig]:
-    """(model in eval mode, resolved config) of a ``worldsim posttrain multiview`` run or checkpoint."""
-    from posttrain.common.runtime import ensure_megatron
-    from worldsim.config import structured
-    from worldsim.training import checkpoint as ckpt
-
-    config = ckpt.read_config(path)
-    if config.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path} is a {config.get('architecture')!r} checkpoint, expected {ARCHITECTURE!r} "
-                         f"(a `worldsim posttrain multiview` run)")
-    cfg = structured(MultiViewTaskConfig, config["task"])
-    ensure_megatron()
-    model = build_multiview_model(cfg)
-    ckpt.load_model_weights(model, path, ema=ema, architecture=ARCHITECTURE)
-    return model.eval().requires_grad_(False), cfg

@@ -116,7 +116,9 @@ def train(data: str, out: Path, predictor: str, steps: int = 3) -> Path:
 def test_posttrain_multiview_trains_and_reloads(drive_data, tmp_path):
     """`worldsim posttrain multiview` from scratch: the checkpoint rebuilds the model, records the
     rig (camera poses) and the simulator, and sampling gives each env the frames it gets alone."""
-    from posttrain.multiview.task import load_multiview, predict_config, predict_next_views
+    from posttrain.multiview.checkpoint import load_multiview
+    from posttrain.multiview.config import predict_config
+    from posttrain.multiview.predict import predict_next_views
     from worldsim.training import checkpoint as ckpt
 
     run = train(drive_data, tmp_path / "mv", "diffusion")
@@ -138,7 +140,9 @@ def test_posttrain_multiview_trains_and_reloads(drive_data, tmp_path):
 def test_deterministic_predictor_starts_as_nothing_moves(drive_data, tmp_path):
     """The DiT's final layer starts at zero, so the untrained deterministic predictor returns every
     view's last frame exactly; training it lowers its loss on a fixed batch."""
-    from posttrain.multiview.task import MultiViewTask, MultiViewTaskConfig, predict_config, predict_next_views
+    from posttrain.multiview.config import MultiViewTaskConfig, predict_config
+    from posttrain.multiview.predict import predict_next_views
+    from posttrain.multiview.task import MultiViewTask
 
     task = MultiViewTask(MultiViewTaskConfig(data=drive_data, predictor="deterministic", model=DiTConfig(**TINY)))
     model = task.build_model()
@@ -156,7 +160,8 @@ def test_deterministic_predictor_starts_as_nothing_moves(drive_data, tmp_path):
 def test_task_from_a_base_takes_its_sizes_and_weights(drive_data, tmp_path):
     """A base DiT on the same codec's latents (pixels:4: 48 channels) gives the task its DiT sizes
     and its weights; the base's tokenizer is used when none is named."""
-    from posttrain.multiview.task import MultiViewTask, MultiViewTaskConfig
+    from posttrain.multiview.config import MultiViewTaskConfig
+    from posttrain.multiview.task import MultiViewTask
 
     base_cfg = DiTConfig(in_channels=48, **{**TINY, "hidden_size": 24, "num_heads": 2})
     base = helpers.randomized(DiT(base_cfg))
