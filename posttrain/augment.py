@@ -6,7 +6,7 @@
 
 For every source episode and every look (a seed), control maps are computed from the source's
 frames, depth and segmentation (worldsim/conditioning/), new frames are generated with the
-transfer model (posttrain/transfer_sample.py) and an episode is written with the original
+transfer model (posttrain/transfer/sample.py) and an episode is written with the original
 actions, states, rewards, success flags and length, only ``observation.images.<cam>`` replaced.
 Episode ``e * looks + k`` is look ``k`` of source episode ``e``. The control settings start from
 the model's own (``controls.*`` overrides change names, presets, weights and ``where`` masks).
@@ -84,8 +84,8 @@ def _claim(out: Path, manifest: dict) -> bool:
 
 def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.ndarray:
     from posttrain.common.latents import encode_frames
-    from posttrain.transfer_eval import sample_config
-    from posttrain.transfer_sample import control_tensors, generate_episode, weight_tensors
+    from posttrain.transfer.evaluate import sample_config
+    from posttrain.transfer.sample import control_tensors, generate_episode, weight_tensors
 
     maps = control_tensors(compute_controls(inputs, cfg.controls))
     weights = weight_tensors(control_weights(inputs, cfg.controls))
@@ -98,7 +98,7 @@ def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.nda
 
 def augment_command(model, data, source, out, config_yaml=None, overrides=()) -> Path:
     from posttrain.augment_sources import open_source
-    from posttrain.transfer_io import load_transfer_model
+    from posttrain.transfer.checkpoint import load_transfer_model
 
     net, mcfg, codec = load_transfer_model(model)
     cfg = resolve_config(mcfg.controls, config_yaml, overrides)

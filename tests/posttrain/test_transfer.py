@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.transfer import TransferDiT, TransferDiTConfig, load_base_weights, weight_tokens
+from posttrain.transfer.model import TransferDiT, TransferDiTConfig, load_base_weights, weight_tokens
 from transfer_helpers import tiny_transfer_data, tiny_transfer_run
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.training.checkpoint import load_model_weights
@@ -108,7 +108,7 @@ def test_bad_model_inputs_are_clear_errors(base_run):
 
 
 def test_posttrain_transfer_trains_saves_loads_and_exports(base_run, tmp_path):
-    from posttrain.transfer_io import export_branches, load_transfer_model
+    from posttrain.transfer.checkpoint import export_branches, load_transfer_model
 
     data = tiny_transfer_data(tmp_path / "data")
     run = tiny_transfer_run(tmp_path / "run", data, base=base_run)
@@ -132,7 +132,7 @@ def test_randomised_renders_leave_the_env_unchanged_and_vary_the_look():
     import numpy as np
 
     from envs.tabletop_push import TabletopPushEnv
-    from posttrain.transfer_data import render_looks
+    from posttrain.transfer.data import render_looks
     from worldsim.generation.randomize import RandomizeConfig, sample_look
 
     plain, looked = (TabletopPushEnv(cameras=("top",), image_size=32) for _ in range(2))
@@ -157,7 +157,7 @@ def test_randomised_renders_leave_the_env_unchanged_and_vary_the_look():
 def test_fidelity_metrics_on_hand_made_frames():
     import numpy as np
 
-    from posttrain.transfer_metrics import edge_f1, look_diversity, segmentation_agreement
+    from posttrain.transfer.metrics import edge_f1, look_diversity, segmentation_agreement
     from worldsim.conditioning.control_maps import edge_map
 
     seg = np.zeros((1, 16, 16), np.int32)

@@ -31,7 +31,7 @@ RECIPES = {
     "action": "posttrain.action.task:ActionTask",
     "camera": "posttrain.camera.task:CameraTask",
     "multiview": "posttrain.multiview.task:MultiViewTask",
-    "transfer": "posttrain.transfer_task:TransferTask",
+    "transfer": "posttrain.transfer.task:TransferTask",
 }
 STAGES = tuple(TASKS)
 TOKENIZER_STAGES = ("base", "judge", "action")  # stages that take --tokenizer

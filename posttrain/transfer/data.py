@@ -7,7 +7,7 @@ lights, a small camera offset, sensor noise; worldsim/generation/randomize.py), 
 blur are computed from it, as they would be from a plain render at augment time) with
 ``observation.depth.<cam>`` and ``observation.segmentation.<cam>``. The env's physics is untouched.
 
-    python -m posttrain.transfer_data --out runs/transfer_data episodes=32 looks=3 max_steps=40
+    python -m posttrain.transfer.data --out runs/transfer_data episodes=32 looks=3 max_steps=40
     write_randomized_dataset(RandomizedDataConfig(out="runs/transfer_data", episodes=4))
 """
 

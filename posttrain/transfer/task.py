@@ -1,7 +1,7 @@
 """``worldsim posttrain transfer``: control branches on a frozen base DiT, trained on random looks.
 
 Starts from a ``worldsim train base`` checkpoint and trains one branch per control
-(posttrain/transfer.py) to denoise randomised-look clips (posttrain/transfer_data.py) given control
+(posttrain/transfer/model.py) to denoise randomised-look clips (posttrain/transfer/data.py) given control
 maps of the same layout. The base stays frozen (``train_base=false``, as in Cosmos-Transfer), so an
 exported model needs only its branches. Without ``--base`` a fresh DiT (``model.*``, on the codec
 ``tokenizer=``, e.g. ``pixels:4``) is trained together with its branches (``train_base`` is then on):
@@ -30,8 +30,8 @@ from torch import nn
 
 from posttrain.common.base import base_dit_config, base_task_config
 from posttrain.common.codec import load_codec
-from posttrain.transfer import TransferDiT, TransferDiTConfig, load_base_weights
-from posttrain.transfer_clips import ClipLoader, load_transfer_frames
+from posttrain.transfer.model import TransferDiT, TransferDiTConfig, load_base_weights
+from posttrain.transfer.clips import ClipLoader, load_transfer_frames
 from worldsim.conditioning.controls import ControlsConfig
 from worldsim.diffusion.dit import DiTConfig
 from worldsim.diffusion.edm import EDMConfig, training_loss
@@ -148,7 +148,7 @@ class TransferTask:
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from posttrain.transfer_eval import evaluate_transfer
+        from posttrain.transfer.evaluate import evaluate_transfer
 
         if not self.eval_episodes:
             return {}

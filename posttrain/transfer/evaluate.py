@@ -5,7 +5,7 @@
 For each episode's first ``frames`` frames it generates the clip with every control at weight 1
 (renormalised), once per seed, and with no control (the base alone), decodes them and reports
 ``edge_f1`` (Canny of the output vs Canny of the canonical render), ``seg_agreement``
-(posttrain/transfer_metrics.py) and ``diversity`` (std across seeds) for both, plus the same
+(posttrain/transfer/metrics.py) and ``diversity`` (std across seeds) for both, plus the same
 fidelity numbers for the tokenizer's reconstruction of the true randomised frames (``truth_*``).
 """
 
@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from posttrain.common.latents import encode_frames
-from posttrain.transfer_clips import control_rgb_key
-from posttrain.transfer_metrics import edge_f1, look_diversity, segmentation_agreement
-from posttrain.transfer_sample import TransferSampleConfig, control_tensors, decode_frames, generate_clip
+from posttrain.transfer.clips import control_rgb_key
+from posttrain.transfer.metrics import edge_f1, look_diversity, segmentation_agreement
+from posttrain.transfer.sample import TransferSampleConfig, control_tensors, decode_frames, generate_clip
 from worldsim.conditioning.control_maps import edge_map
 from worldsim.conditioning.control_sources import dataset_labels, episode_inputs
 from worldsim.conditioning.controls import compute_controls

@@ -1,0 +1,1 @@
+"""Sim-to-real control branches (Cosmos-Transfer style)."""
