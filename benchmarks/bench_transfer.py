@@ -68,9 +68,9 @@ def _scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
 
 def run(model: str, data: str, episodes: int, frames: int, seeds: int, steps: int) -> dict:
     from posttrain.common.latents import encode_frames
-    from posttrain.transfer.clips import control_rgb_key
-    from posttrain.transfer.evaluate import sample_config
     from posttrain.transfer.checkpoint import load_transfer_model
+    from posttrain.transfer.clips import control_rgb_key
+    from posttrain.transfer.config import sample_config
     from posttrain.transfer.sample import generate_episode
     from worldsim.conditioning.control_maps import edge_map
     from worldsim.conditioning.control_sources import dataset_labels, episode_inputs

@@ -84,7 +84,7 @@ def _claim(out: Path, manifest: dict) -> bool:
 
 def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.ndarray:
     from posttrain.common.latents import encode_frames
-    from posttrain.transfer.evaluate import sample_config
+    from posttrain.transfer.config import sample_config
     from posttrain.transfer.sample import control_tensors, generate_episode, weight_tensors
 
     maps = control_tensors(compute_controls(inputs, cfg.controls))

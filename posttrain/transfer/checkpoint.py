@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 
 from posttrain.common.base import BASE_ARCHITECTURE
 from posttrain.common.codec import load_codec
+from posttrain.transfer.config import ARCHITECTURE, TransferTaskConfig, network_config, spatial_compression
 from posttrain.transfer.model import TransferDiT
-from posttrain.transfer.task import ARCHITECTURE, TransferTaskConfig, network_config, spatial_compression
 from worldsim.training import checkpoint as ckpt
 
 

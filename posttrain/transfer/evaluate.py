@@ -16,16 +16,12 @@ import torch
 
 from posttrain.common.latents import encode_frames
 from posttrain.transfer.clips import control_rgb_key
+from posttrain.transfer.config import sample_config
 from posttrain.transfer.metrics import edge_f1, look_diversity, segmentation_agreement
-from posttrain.transfer.sample import TransferSampleConfig, control_tensors, decode_frames, generate_clip
+from posttrain.transfer.sample import control_tensors, decode_frames, generate_clip
 from worldsim.conditioning.control_maps import edge_map
 from worldsim.conditioning.control_sources import dataset_labels, episode_inputs
 from worldsim.conditioning.controls import compute_controls
-
-
-def sample_config(cfg, clip_len: int | None = None) -> TransferSampleConfig:
-    return TransferSampleConfig(steps=cfg.sample_steps, sampler=cfg.sampler, sigma_data=cfg.edm.sigma_data,
-                                clip_len=clip_len or cfg.clip_len, latent_scale=float(cfg.latent_scale))
 
 
 def _fidelity(frames: np.ndarray, edges: np.ndarray, seg: np.ndarray, thresholds) -> dict[str, float]:
