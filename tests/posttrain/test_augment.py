@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import posttrain.augment as augment
-from posttrain.augment import augment_command
+import posttrain.augment.command as augment
+from posttrain.augment.command import augment_command
 from transfer_helpers import tiny_transfer_data, tiny_transfer_run
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 

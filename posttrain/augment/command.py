@@ -97,7 +97,7 @@ def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.nda
 
 
 def augment_command(model, data, source, out, config_yaml=None, overrides=()) -> Path:
-    from posttrain.augment_sources import open_source
+    from posttrain.augment.sources import open_source
     from posttrain.transfer.checkpoint import load_transfer_model
 
     net, mcfg, codec = load_transfer_model(model)

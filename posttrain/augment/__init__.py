@@ -1,0 +1,1 @@
+"""Sim-to-real augmentation of datasets through a transfer model."""
