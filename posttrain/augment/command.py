@@ -21,44 +21,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 from tqdm.auto import tqdm
 
-from worldsim.conditioning.controls import ControlsConfig, check_names, compute_controls, control_weights
-from worldsim.config import load_config, to_dict
+from posttrain.augment.config import AugmentConfig, resolve_config
+from worldsim.conditioning.controls import compute_controls, control_weights
+from worldsim.config import to_dict
 
 STATE = ".worldsim"
-
-
-@dataclass
-class AugmentConfig:
-    camera: str = ""              # "" = the model's camera
-    looks: int = 1                # generated looks per source episode (seeds seed .. seed+looks-1)
-    seed: int = 0
-    steps: int = 0                # sampler steps; 0 = the model's sample_steps
-    episodes: list[int] = field(default_factory=list)    # [] = every episode
-    controls: ControlsConfig = field(default_factory=ControlsConfig)
-
-    def check(self, branches) -> None:
-        if self.looks < 1:
-            raise ValueError(f"looks={self.looks}; need at least 1")
-        self.controls.check()
-        missing = [n for n in check_names(self.controls.names) if n not in branches]
-        if missing:
-            raise ValueError(f"control {missing[0]!r} has no branch in this model; it has: {', '.join(branches)}")
-
-
-def resolve_config(model_controls: ControlsConfig, config_yaml, overrides) -> AugmentConfig:
-    """Defaults, then the model's control settings, then the YAML, then ``key=value`` overrides."""
-    values = {"controls": to_dict(model_controls)}
-    if config_yaml:
-        values = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(values), OmegaConf.load(config_yaml)))
-    return load_config(AugmentConfig, None, list(overrides or []), **values)
 
 
 def _file_hash(path: Path) -> str:
