@@ -1,4 +1,4 @@
-"""Shared latent-window plumbing for next-frame models: context + one target slot.
+"""Latent-window plumbing for the action world model's next-frame networks: context + one target slot.
 
 A step of the world model predicts latent frame t+1 from the context frames t-K+1 .. t and the
 action of step t. For the DiT this is a clip of K + 1 latent frames whose first K are
