@@ -185,7 +185,7 @@ def test_the_shipped_yaw_reader_reads_a_block_turned_by_hand(shipped):
     import envs  # noqa: F401
     from posttrain.pixel_unet.frames import to_float
     from posttrain.pixel_unet.yaw_reader import yaw_error_deg
-    from tests.posttrain.test_pixel_unet import place
+    from tests.posttrain.pixel_unet.test_pixel_unet import place
 
     env = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=64)
     env.reset(seed=0)

@@ -11,7 +11,7 @@ from posttrain.pixel_unet.config import PixelTrainConfig
 from posttrain.pixel_unet.data import Episodes, check_context, sample_windows
 from posttrain.pixel_unet.predictors import make_predictor
 from posttrain.pixel_unet.train import noisy_context, train_step
-from tests.posttrain.pixel_fixtures import TINY_NET, edm, psnr, rollout_episodes
+from tests.posttrain.pixel_unet.pixel_fixtures import TINY_NET, edm, psnr, rollout_episodes
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")

@@ -11,7 +11,7 @@ from posttrain.pixel_unet.config import LatentDiTConfig, PixelTrainConfig
 from posttrain.pixel_unet.data import sample_windows
 from posttrain.pixel_unet.predictors import make_predictor
 from posttrain.pixel_unet.train import train_step
-from tests.posttrain.pixel_fixtures import edm, rollout_episodes
+from tests.posttrain.pixel_unet.pixel_fixtures import edm, rollout_episodes
 from worldsim.tokenizer.model import TokenizerConfig
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
