@@ -161,8 +161,8 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def decode(self, latents) -> dict:
         """(N, C, h, V*w) -> {camera: uint8 (N, H, W, 3)}."""
-        from posttrain.common.latents import decode_views
         from posttrain.common.frames import to_uint8
+        from posttrain.common.latents import decode_views
 
         pixels = decode_views(self._codec(), latents * self.cfg.latent_scale, len(self.cameras))
         return dict(zip(self.cameras, (to_uint8(f) for f in pixels.chunk(len(self.cameras), dim=-1))))

@@ -1,6 +1,6 @@
 """The world model as a batched, stateful simulator of a simulator (DESIGN "World model").
 
-    wm = WorldModel.load("runs/wm")                        # a folder from posttrain.common.bundle
+    wm = WorldModel.load("runs/wm")                        # a folder from posttrain.action.export
     state = wm.start(context_frames, context_actions, context_state, seeds=[0, 1])
     state, frames, extras = wm.step(state, actions)        # actions (N, A) float32
     frames["top"]                                          # uint8 (N, H, W, 3)

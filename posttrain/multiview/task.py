@@ -38,8 +38,7 @@ from posttrain.common.codec import load_codec
 from posttrain.common.frames import to_uint8
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
 from posttrain.common.windows import LatentWindows, WindowLoader
-from posttrain.multiview.config import (ARCHITECTURE, DEFAULT_CODEC, MultiViewTaskConfig, predict_config,
-                                        resolve_base)
+from posttrain.multiview.config import ARCHITECTURE, DEFAULT_CODEC, MultiViewTaskConfig, predict_config, resolve_base
 from posttrain.multiview.model import MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead
 from posttrain.multiview.model import multiview_inputs, widen_base_into
 from posttrain.multiview.predict import predict_next_views, regress_next_views
