@@ -18,7 +18,8 @@ from pathlib import Path
 from worldsim.config import load_config
 from worldsim.training.trainer import TrainerConfig
 
-# stage -> "module:TaskClass"; the config class is the task class's name + "Config"
+# stage -> "module:TaskClass", imported by name when the stage runs (so this layer never imports a
+# posttrain recipe); the config class is the task class's name + "Config", found in the same module
 TASKS = {
     "tokenizer": "worldsim.training.tasks.tokenizer_task:TokenizerTask",
     "base": "worldsim.training.tasks.base_task:BaseTask",
