@@ -10,7 +10,7 @@ commanded camera motion, latents carried. Reported per step over the horizon and
 
 * PSNR of the generated view against the simulator's render at the commanded pose, beside
   repeating the first frame (the baseline that ignores the camera);
-* motion scale (``posttrain.camera_following.motion_scale``): the fraction s of the commanded
+* motion scale (``posttrain.camera.following.motion_scale``): the fraction s of the commanded
   motion (from frame 0) whose render matches the generated view best; following error |s - 1|
   (the true renders give 0, repeating the first frame gives 1);
 * flow error: end-point distance (pixels) between the optical flow frame 0 -> t of the generated
@@ -29,7 +29,7 @@ import numpy as np
 
 
 def _geometry(generated, truth, poses, k):
-    from posttrain.camera_following import (commanded_motion, dense_matches, direction_error_deg, relative_motion,
+    from posttrain.camera.following import (commanded_motion, dense_matches, direction_error_deg, relative_motion,
                                             rotation_error_deg)
 
     out = {"model": [], "truth": []}
@@ -41,7 +41,7 @@ def _geometry(generated, truth, poses, k):
 
 
 def _following(generated, truth, poses, scene, layout_seed):
-    from posttrain.camera_following import flow_error, motion_scale
+    from posttrain.camera.following import flow_error, motion_scale
 
     scene.reset(layout_seed)
     scales = [motion_scale(generated[t], scene.render, poses[0], poses[t]) for t in range(1, len(poses))]
@@ -51,16 +51,17 @@ def _following(generated, truth, poses, scene, layout_seed):
 
 
 def run(model: str, data: str, horizon: int, episodes: int, sample_steps: int | None) -> dict:
-    from posttrain.camera_data import CameraScene
-    from posttrain.camera_task import CameraEpisodes, frame_psnr, held_out_rollouts
-    from posttrain.camera_world_model import CameraWorldModel
-    from posttrain.runtime import ensure_megatron
+    from posttrain.camera.clips import CameraEpisodes
+    from posttrain.camera.data import CameraScene
+    from posttrain.camera.evaluate import frame_psnr, held_out_rollouts
+    from posttrain.camera.world_model import CameraWorldModel
+    from posttrain.common.runtime import ensure_megatron
     from worldsim.data.clips import held_out_split
     from worldsim.data.lerobot_reader import LeRobotDatasetReader
 
     ensure_megatron()
     wm = CameraWorldModel.load(model, sample_steps=sample_steps)
-    from posttrain.camera_task import load_camera_run
+    from posttrain.camera.checkpoint import load_camera_run
 
     cfg = load_camera_run(model)[2]
     data_set = CameraEpisodes(data, cfg.camera, wm.codec, wm.scale)
@@ -98,7 +99,7 @@ def _median(geometry: list, index: int) -> dict:
 
 
 def _angle(p0, p1) -> float:
-    from posttrain.camera_following import commanded_motion, rotation_error_deg
+    from posttrain.camera.following import commanded_motion, rotation_error_deg
 
     return rotation_error_deg(np.eye(3), commanded_motion(p0, p1)[0])
 
@@ -106,7 +107,7 @@ def _angle(p0, p1) -> float:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="assets/world_models/camera_tabletop")
-    p.add_argument("--data", required=True, help="a camera dataset (python -m posttrain.camera_data)")
+    p.add_argument("--data", required=True, help="a camera dataset (python -m posttrain.camera.data)")
     p.add_argument("--horizon", type=int, default=6)
     p.add_argument("--episodes", type=int, default=24)
     p.add_argument("--sample-steps", type=int, default=None)

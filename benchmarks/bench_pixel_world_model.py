@@ -36,7 +36,7 @@ WM = "worldsim/WorldModel-v0"
 
 def predictors_of(checkpoint: str) -> dict[str, str]:
     """{predictor name: kind} of a world-model folder."""
-    from posttrain.bundle import read_bundle
+    from posttrain.common.bundle import read_bundle
 
     return {name: piece["kind"] for name, piece in read_bundle(checkpoint)[0]["predictors"].items()}
 

@@ -1,6 +1,6 @@
 """Control fidelity and look diversity of a transfer model on unseen randomised-look layouts.
 
-    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python -m posttrain.transfer_data --out runs/transfer/test_data \
+    OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python -m posttrain.transfer.data --out runs/transfer/test_data \
         seed=1000 episodes=6 looks=3 max_steps=40          # layouts and looks never trained on
     OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python benchmarks/bench_transfer.py \
         --model assets/world_models/transfer_tabletop --data runs/transfer/test_data \
@@ -42,7 +42,7 @@ def settings(names) -> dict[str, dict]:
 def _controls(inputs, cfg, setting):
     import dataclasses
 
-    from posttrain.transfer_sample import control_tensors, weight_tensors
+    from posttrain.transfer.sample import control_tensors, weight_tensors
     from worldsim.conditioning.controls import compute_controls, control_weights
 
     if not setting["names"]:
@@ -56,7 +56,7 @@ def _controls(inputs, cfg, setting):
 
 
 def _scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
-    from posttrain.transfer_metrics import edge_f1, look_diversity, segmentation_agreement
+    from posttrain.transfer.metrics import edge_f1, look_diversity, segmentation_agreement
 
     f1 = [edge_f1(f, edges, *thresholds) for f in frames_per_seed]
     agree = [segmentation_agreement(f, seg) for f in frames_per_seed]
@@ -67,11 +67,11 @@ def _scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
 
 
 def run(model: str, data: str, episodes: int, frames: int, seeds: int, steps: int) -> dict:
-    from posttrain.latents import encode_frames
-    from posttrain.transfer_clips import control_rgb_key
-    from posttrain.transfer_eval import sample_config
-    from posttrain.transfer_io import load_transfer_model
-    from posttrain.transfer_sample import generate_episode
+    from posttrain.common.latents import encode_frames
+    from posttrain.transfer.checkpoint import load_transfer_model
+    from posttrain.transfer.clips import control_rgb_key
+    from posttrain.transfer.config import sample_config
+    from posttrain.transfer.sample import generate_episode
     from worldsim.conditioning.control_maps import edge_map
     from worldsim.conditioning.control_sources import dataset_labels, episode_inputs
     from worldsim.conditioning.controls import ControlInputs

@@ -38,7 +38,7 @@ def register() -> None:
 
 
 def untrained_default(folder: str) -> str:
-    from posttrain.untrained import untrained_world_model
+    from posttrain.action.untrained import untrained_world_model
     from worldsim.diffusion.dit import DiTConfig
 
     dit = DiTConfig(hidden_size=192, num_layers=6, num_heads=4, spec="cpu")
@@ -127,7 +127,7 @@ def main() -> None:
     torch.set_num_threads(1)
     register()
     checkpoint = args.checkpoint or untrained_default(tempfile.mkdtemp(prefix="bench_wm_"))
-    from posttrain.bundle import read_bundle
+    from posttrain.common.bundle import read_bundle
 
     config = read_bundle(checkpoint)[0]
     sim_kwargs = {"cameras": tuple(config["sim"]["cameras"]), "image_size": config["sim"]["height"]}

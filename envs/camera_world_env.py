@@ -30,7 +30,7 @@ class CameraWorldEnv(gym.Env):
     ## Action Space
     ``Box(-1, 1, (6,), float32)``: a camera motion in the camera's own frame (OpenCV axes: x right,
     y down, z forward): ``a[:3] * max_translation`` metres and the rotation vector
-    ``a[3:] * max_rotation`` radians (``posttrain.camera_motion``; the scales of the model's training
+    ``a[3:] * max_rotation`` radians (``posttrain.camera.motion``; the scales of the model's training
     data, 0.08 m and 0.15 rad for the default model). Bad actions raise a ValueError.
 
     ## Observation Space
@@ -64,8 +64,8 @@ class CameraWorldEnv(gym.Env):
 
     def __init__(self, checkpoint=None, *, sample_steps=None, sampler=None, image_size=None,
                  render_mode: str | None = "rgb_array"):
-        from posttrain.camera_world_model import CameraWorldModel
-        from posttrain.runtime import ensure_megatron
+        from posttrain.camera.world_model import CameraWorldModel
+        from posttrain.common.runtime import ensure_megatron
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
@@ -83,7 +83,7 @@ class CameraWorldEnv(gym.Env):
         self._obs = None
 
     def _start_scene(self):
-        from posttrain.camera_data import CameraScene
+        from posttrain.camera.data import CameraScene
 
         if self._scene is None:
             fy = float(self.model.intrinsics[1, 1])
@@ -91,7 +91,7 @@ class CameraWorldEnv(gym.Env):
         return self._scene
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        from posttrain.camera_motion import OrbitConfig, start_pose
+        from posttrain.camera.motion import OrbitConfig, start_pose
 
         super().reset(seed=seed)
         scene = self._start_scene()
@@ -112,7 +112,7 @@ class CameraWorldEnv(gym.Env):
 
     @staticmethod
     def _observation(frame: np.ndarray, pose: np.ndarray) -> dict:
-        from posttrain.camera_motion import camera_state
+        from posttrain.camera.motion import camera_state
 
         return {"pixels": {CAMERA: np.array(frame, np.uint8)}, "agent_pos": camera_state(pose),
                 "environment_state": np.zeros(0, np.float32)}

@@ -90,7 +90,8 @@ class MultiViewWorldModelEnv(gym.Env):
                  render_mode: str | None = "rgb_array"):
         import dataclasses
 
-        from posttrain.multiview_task import load_multiview, predict_config
+        from posttrain.multiview.checkpoint import load_multiview
+        from posttrain.multiview.config import predict_config
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
@@ -153,22 +154,22 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def encode(self, frames: dict):
         """{camera: uint8 (N, H, W, 3)} -> model latents (N, C, h, V*w)."""
-        from posttrain.latents import encode_views
+        from posttrain.common.latents import encode_views
 
         codec = self._codec()
         return encode_views(codec, [np.ascontiguousarray(frames[c]) for c in self.cameras]) / self.cfg.latent_scale
 
     def decode(self, latents) -> dict:
         """(N, C, h, V*w) -> {camera: uint8 (N, H, W, 3)}."""
-        from posttrain.latents import decode_views
-        from posttrain.world_model import to_uint8
+        from posttrain.common.frames import to_uint8
+        from posttrain.common.latents import decode_views
 
         pixels = decode_views(self._codec(), latents * self.cfg.latent_scale, len(self.cameras))
         return dict(zip(self.cameras, (to_uint8(f) for f in pixels.chunk(len(self.cameras), dim=-1))))
 
     def _codec(self):
         if not hasattr(self, "_codec_module"):
-            from posttrain.codec import load_codec
+            from posttrain.common.codec import load_codec
 
             self._codec_module = load_codec(self.cfg.tokenizer)
         return self._codec_module
@@ -176,7 +177,7 @@ class MultiViewWorldModelEnv(gym.Env):
     def _advance(self, action: np.ndarray) -> dict:
         import torch
 
-        from posttrain.multiview_task import predict_next_views
+        from posttrain.multiview.predict import predict_next_views
 
         a = torch.from_numpy(action)[None]  # (1, A)
         with torch.no_grad():

@@ -22,7 +22,7 @@ MODEL_SEED_HIGH = 2**62
 class WorldModelEnv(gym.Env):
     """
     ## Description
-    A world model (posttrain.world_model.WorldModel: tokenizer latents, an action-conditioned
+    A world model (posttrain.action.world_model.WorldModel: tokenizer latents, an action-conditioned
     next-frame predictor, a state head and success/reward judges) imitating the simulator it was
     trained on. A policy cannot tell it from that simulator by its interface: same spaces, keys,
     step 5-tuple and seeding. Every observation key is generated: frames decoded from predicted

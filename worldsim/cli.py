@@ -103,7 +103,7 @@ def _add_augment(sub) -> None:
 
 
 def _augment(args) -> str:
-    from posttrain.augment import augment_command
+    from posttrain.augment.command import augment_command
 
     return str(augment_command(args.model, args.data, args.source, args.out, args.config, args.overrides))
 

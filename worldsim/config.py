@@ -59,6 +59,11 @@ def load_config(cls: type[T], yaml_path: str | Path | None = None, overrides=(),
     return OmegaConf.to_object(merged)
 
 
+def structured(cls: type[T], values: dict) -> T:
+    """A dataclass from a plain dict (a config read back from YAML), unknown keys refused (OmegaConf)."""
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), values))
+
+
 def to_dict(cfg) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
 

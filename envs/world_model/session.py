@@ -34,7 +34,7 @@ def default_checkpoint() -> Path:
 
 def model_class(path: str):
     """The world-model class a folder was made for: its ``config.yaml`` names the family
-    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.world_model)."""
+    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.action.world_model)."""
     config = Path(path) / "config.yaml"
     family = None
     if config.is_file():
@@ -47,7 +47,7 @@ def model_class(path: str):
         return PixelWorldModel
     if family is not None:
         raise ValueError(f"{path}: unknown world-model family {family!r}; known: pixel_unet, or none (latent)")
-    from posttrain.world_model import WorldModel
+    from posttrain.action.world_model import WorldModel
 
     return WorldModel
 
@@ -100,7 +100,7 @@ def observation(frames: dict, agent_pos, environment_state, i: int) -> dict:
 def simulator_of(checkpoint=None) -> tuple[str, dict]:
     """(env id, kwargs) of the simulator a world-model folder imitates, to make its paired simulator:
     ``gym.make(*simulator_of(path))`` has exactly the world-model env's spaces."""
-    from posttrain.bundle import read_bundle
+    from posttrain.common.bundle import read_bundle
 
     sim = read_bundle(str(checkpoint) if checkpoint is not None else str(default_checkpoint()))[0]["sim"]
     return sim["env_id"], {**sim["env_kwargs"], "cameras": tuple(sim["cameras"])}

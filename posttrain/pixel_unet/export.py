@@ -5,7 +5,7 @@
     python -m posttrain.pixel_unet.export --data runs/push_wm --readers runs/readers --dynamics runs/dyn \
         --predictor deterministic=runs/pix_lay --out assets/world_models/tabletop_push    # grounded
 
-The folder (posttrain.bundle layout: ``model.safetensors`` with ``predictors.<name>.*`` and
+The folder (posttrain.common.bundle layout: ``model.safetensors`` with ``predictors.<name>.*`` and
 ``reader.*``, ``config.yaml``, ``meta.json``) says ``family: pixel_unet``; envs load it with
 ``envs.world_model.session.load_for_env``. ``meta.json`` holds held-out metrics: the reader's
 position error on simulator frames, and each predictor's one-step PSNR against copying the last frame.
@@ -90,7 +90,7 @@ def export(data: str, seg_data: str | None, predictors: dict[str, str], out: str
     """Write the world-model folder; ``deadband`` and ``context_sigma`` are each predictor's stepping
     settings (see world_model.PixelWorldModel); ``dynamics`` (a run of pixel_unet.dynamics_train)
     makes it grounded (pixel_unet.grounding), its predictors then being layout-conditioned."""
-    from posttrain.bundle import sim_spec, write_bundle
+    from posttrain.common.bundle import sim_spec, write_bundle
     from posttrain.pixel_unet.layout import Layout, LayoutConfig
     from worldsim.config import to_dict
     from worldsim.training.checkpoint import tensor_state

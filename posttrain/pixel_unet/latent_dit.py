@@ -57,7 +57,7 @@ class LatentDiTNet(nn.Module):
 
     def __init__(self, cfg: LatentDiTConfig):
         super().__init__()
-        from posttrain.runtime import ensure_megatron
+        from posttrain.common.runtime import ensure_megatron
 
         ensure_megatron()
         self.cfg = cfg

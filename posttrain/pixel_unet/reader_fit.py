@@ -100,7 +100,8 @@ def save_readers(out: str, reader: StateReader, yaw_reader: YawReader | None, me
 
 def load_readers(folder: str) -> tuple[StateReader, YawReader | None, dict]:
     """(state reader, yaw reader or None, metrics) from a folder ``save_readers`` wrote."""
-    from posttrain.bundle import prefixed, structured
+    from posttrain.common.bundle import prefixed
+    from worldsim.config import structured
     from worldsim.training.checkpoint import load_tensor_state, read_json, read_tensors
 
     path = Path(folder)

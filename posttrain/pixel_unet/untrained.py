@@ -34,7 +34,7 @@ def linear_reader() -> StateReader:
 
 def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, perturb: float = 0.05, seed: int = 0,
                                 env_id: str = "worldsim/TabletopPush-v0", grounded: bool = False):
-    from posttrain.bundle import sim_spec_of, write_bundle
+    from posttrain.common.bundle import sim_spec_of, write_bundle
     from worldsim.config import to_dict
 
     torch.manual_seed(seed)

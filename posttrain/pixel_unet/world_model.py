@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from posttrain.env_state import replace_envs
+from posttrain.common.env_state import replace_envs
 from posttrain.pixel_unet.config import EDMSettings, LatentDiTConfig, UNetConfig
 from posttrain.pixel_unet.frames import to_float, to_uint8
 from posttrain.pixel_unet.predictors import make_predictor
@@ -91,7 +91,8 @@ class PixelWorldModel:
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
              sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "PixelWorldModel":
-        from posttrain.bundle import read_bundle, structured
+        from posttrain.common.bundle import read_bundle
+        from worldsim.config import structured
 
         if reencode:
             raise ValueError("reencode=True applies to latent world models; a pixel world model carries frames")
@@ -232,7 +233,7 @@ class PixelWorldModel:
 
 def load_parts(path: str, tensors: dict, parts) -> None:
     """Load each ``(module, prefix)`` of ``parts`` from the folder's tensors (shapes checked), frozen."""
-    from posttrain.bundle import prefixed
+    from posttrain.common.bundle import prefixed
     from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
 
     for module, prefix in parts:
@@ -244,11 +245,11 @@ def load_parts(path: str, tensors: dict, parts) -> None:
 
 def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
     """The state grounding of a folder with ``dynamics``: dynamics, yaw reader and layout."""
-    from posttrain.bundle import structured
     from posttrain.pixel_unet.dynamics import DynamicsConfig, StateDynamics
     from posttrain.pixel_unet.grounding import StateGrounding
     from posttrain.pixel_unet.layout import Layout, LayoutConfig
     from posttrain.pixel_unet.yaw_reader import YawReader, YawReaderConfig
+    from worldsim.config import structured
 
     dynamics = StateDynamics(structured(DynamicsConfig, config["dynamics"]["net"]))
     yaw_reader = YawReader(structured(YawReaderConfig, config["yaw_reader"]))
@@ -259,7 +260,7 @@ def load_grounding(config: dict, tensors: dict, reader: StateReader, path: str):
 
 
 def build_predictor(piece: dict) -> torch.nn.Module:
-    from posttrain.bundle import structured
+    from worldsim.config import structured
 
     net_type = LatentDiTConfig if piece["kind"].startswith("latent_") else UNetConfig
     return make_predictor(piece["kind"], structured(net_type, piece["net"]), structured(EDMSettings, piece["edm"]))

@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
 from envs.registry import ENVS, WORLD_MODELS
-from posttrain.camera_motion import apply_action, camera_state
+from posttrain.camera.motion import apply_action, camera_state
 
 ENV_ID = "worldsim/CameraWorld-v0"
 
@@ -34,7 +34,7 @@ def test_check_env(env):
 
 
 def test_start_view_is_the_simulator_render_and_pose_follows_the_actions(env):
-    from posttrain.camera_data import CameraScene
+    from posttrain.camera.data import CameraScene
 
     obs, info = env.reset(seed=3)
     assert set(obs) == {"pixels", "agent_pos", "environment_state"} and info == {"is_success": False}

@@ -38,8 +38,8 @@ def world():
 
 
 def untrained(path, env_id, kwargs, with_dit=False):
-    from posttrain.deterministic import ConvPredictorConfig
-    from posttrain.untrained import untrained_world_model
+    from posttrain.action.deterministic import ConvPredictorConfig
+    from posttrain.action.untrained import untrained_world_model
     from worldsim.diffusion.dit import DiTConfig
     from worldsim.tokenizer.model import TokenizerConfig
 

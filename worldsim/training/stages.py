@@ -18,20 +18,21 @@ from pathlib import Path
 from worldsim.config import load_config
 from worldsim.training.trainer import TrainerConfig
 
-# stage -> "module:TaskClass"; the config class is the task class's name + "Config"
+# stage -> "module:TaskClass", imported by name when the stage runs (so this layer never imports a
+# posttrain recipe); the config class is the task class's name + "Config", found in the same module
 TASKS = {
     "tokenizer": "worldsim.training.tasks.tokenizer_task:TokenizerTask",
     "base": "worldsim.training.tasks.base_task:BaseTask",
     "policy": "worldsim.training.tasks.policy_task:PolicyTask",
-    "judge": "worldsim.training.tasks.judge_task:JudgeTask",
-    "action": "worldsim.training.tasks.action_task:ActionTask",
+    "judge": "posttrain.action.judge_task:JudgeTask",
+    "action": "posttrain.action.task:ActionTask",
 }
 # post-training recipes (`worldsim posttrain RECIPE --base CKPT`), same convention
 RECIPES = {
-    "action": "worldsim.training.tasks.action_task:ActionTask",
-    "camera": "posttrain.camera_task:CameraTask",
-    "multiview": "posttrain.multiview_task:MultiViewTask",
-    "transfer": "posttrain.transfer_task:TransferTask",
+    "action": "posttrain.action.task:ActionTask",
+    "camera": "posttrain.camera.task:CameraTask",
+    "multiview": "posttrain.multiview.task:MultiViewTask",
+    "transfer": "posttrain.transfer.task:TransferTask",
 }
 STAGES = tuple(TASKS)
 TOKENIZER_STAGES = ("base", "judge", "action")  # stages that take --tokenizer

@@ -1,0 +1,123 @@
+"""``worldsim augment``: re-render a dataset (or Replicator folder) through a transfer model.
+
+    worldsim augment --model assets/world_models/transfer_tabletop --data runs/push --out runs/push_aug looks=3
+    worldsim augment --model M --source replicator:renders/ --out runs/aug controls.names=[edge,depth] \
+        controls.edge.where=[pusher] controls.edge.elsewhere=0
+
+For every source episode and every look (a seed), control maps are computed from the source's
+frames, depth and segmentation (worldsim/conditioning/), new frames are generated with the
+transfer model (posttrain/transfer/sample.py) and an episode is written with the original
+actions, states, rewards, success flags and length, only ``observation.images.<cam>`` replaced.
+Episode ``e * looks + k`` is look ``k`` of source episode ``e``. The control settings start from
+the model's own (``controls.*`` overrides change names, presets, weights and ``where`` masks).
+
+Resumable: finished episodes are staged under ``<out>/.worldsim/``; rerunning the same command
+continues, and a finished ``--out`` is returned as is. An ``--out`` holding anything else (another
+model, source or config) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from posttrain.augment.config import AugmentConfig, resolve_config
+from worldsim.conditioning.controls import compute_controls, control_weights
+from worldsim.config import to_dict
+
+STATE = ".worldsim"
+
+
+def _file_hash(path: Path) -> str:
+    from worldsim.training.checkpoint import MODEL, resolve_checkpoint
+
+    return hashlib.sha256((resolve_checkpoint(path) / MODEL).read_bytes()).hexdigest()[:16]
+
+
+def _claim(out: Path, manifest: dict) -> bool:
+    """True if ``out`` is already a finished run of this manifest; creates the staging folder."""
+    state = out / STATE
+    saved = json.loads((state / "augment.json").read_text()) if (state / "augment.json").is_file() else None
+    if saved is None and out.exists() and any(out.iterdir()):
+        raise ValueError(f"--out {out} already holds files that are not a `worldsim augment` run; give a new folder")
+    if saved is not None and saved["run"] != manifest["run"]:
+        changed = [k for k in manifest["run"] if saved["run"].get(k) != manifest["run"][k]]
+        raise ValueError(f"--out {out} holds an augment run with another {', '.join(changed)}; give a new folder")
+    (state / "episodes").mkdir(parents=True, exist_ok=True)
+    if saved is None:
+        (state / "augment.json").write_text(json.dumps(manifest, indent=2))
+    return bool(saved and saved.get("status") == "complete")
+
+
+def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.ndarray:
+    from posttrain.common.latents import encode_frames
+    from posttrain.transfer.config import sample_config
+    from posttrain.transfer.sample import control_tensors, generate_episode, weight_tensors
+
+    maps = control_tensors(compute_controls(inputs, cfg.controls))
+    weights = weight_tensors(control_weights(inputs, cfg.controls))
+    scfg = sample_config(mcfg)
+    scfg.steps = cfg.steps or scfg.steps
+    latent_shape = tuple(encode_frames(codec, inputs.rgb[:1] if inputs.rgb is not None else
+                                       np.zeros((1, *inputs.shape()[1:], 3), np.uint8)).shape[1:])
+    return generate_episode(net, codec, maps, weights, cfg.seed + look, scfg, latent_shape)
+
+
+def augment_command(model, data, source, out, config_yaml=None, overrides=()) -> Path:
+    from posttrain.augment.sources import open_source
+    from posttrain.transfer.checkpoint import load_transfer_model
+
+    net, mcfg, codec = load_transfer_model(model)
+    cfg = resolve_config(mcfg.controls, config_yaml, overrides)
+    cfg.check(list(net.branches))
+    src = open_source(data, source, cfg.camera or mcfg.camera, cfg.controls.names)
+    if mcfg.image_hw and tuple(mcfg.image_hw) != tuple(src.image_hw):
+        raise ValueError(f"the model was trained on {mcfg.image_hw[0]}x{mcfg.image_hw[1]} frames; the source's "
+                         f"{src.image_key} is {src.image_hw[0]}x{src.image_hw[1]}; use a model for that size")
+    episodes = list(cfg.episodes) or list(range(src.num_episodes))
+    bad = [e for e in episodes if not 0 <= e < src.num_episodes]
+    if bad:
+        raise ValueError(f"episodes {bad} out of range: the source has {src.num_episodes}")
+    out = Path(out)
+    manifest = {"run": {"model": _file_hash(Path(model)), "source": src.fingerprint, "config": to_dict(cfg)}}
+    if _claim(out, manifest):
+        return out
+    jobs = [(e, k) for e in episodes for k in range(cfg.looks)]
+    staged = out / STATE / "episodes"
+    with torch.no_grad():
+        for e, k in tqdm(jobs, desc="augmenting", unit="episode", dynamic_ncols=True):
+            path = staged / f"ep{e:06d}_look{k:03d}.npy"
+            if not path.is_file():
+                frames = _generate(net, codec, mcfg, cfg, src.episode(e)[1], k)
+                np.save(path.with_suffix(".tmp.npy"), frames, allow_pickle=False)
+                path.with_suffix(".tmp.npy").replace(path)
+    _assemble(src, jobs, out, manifest, staged)
+    return out
+
+
+def _assemble(src, jobs, out: Path, manifest: dict, staged: Path) -> None:
+    from worldsim.data.lerobot_writer import LeRobotWriter, WriterConfig
+
+    tmp = out / STATE / "assembling"
+    shutil.rmtree(tmp, ignore_errors=True)
+    extra = {"worldsim": {"augmented_from": manifest["run"]["source"], "augment_model": manifest["run"]["model"],
+                          "segmentation_labels": {str(k): v for k, v in src.labels.items()}}}
+    writer = LeRobotWriter(tmp, WriterConfig(fps=src.fps, features=src.features, robot_type=src.robot_type,
+                                             extra_info=extra))
+    for e, k in tqdm(jobs, desc="writing dataset", unit="episode", dynamic_ncols=True):
+        arrays, _, task = src.episode(e)
+        arrays[src.image_key] = np.load(staged / f"ep{e:06d}_look{k:03d}.npy", allow_pickle=False)
+        writer.add_episode(arrays, task=task)
+    writer.finalize()
+    for part in tmp.iterdir():
+        target = out / part.name
+        shutil.rmtree(target, ignore_errors=True)
+        part.rename(target)
+    shutil.rmtree(staged, ignore_errors=True)
+    (out / STATE / "augment.json").write_text(json.dumps({**manifest, "status": "complete"}, indent=2))

@@ -1,0 +1,96 @@
+"""The world-model folder the envs load: one checkpoint holding every trained piece.
+
+    bundle = read_bundle("runs/wm")      # (config dict, tensors, meta), validated
+    prefixed(tensors, "tokenizer.")      # one piece's tensors, prefix stripped
+    write_bundle("runs/wm", config, tensors, metrics)
+    sim_spec("runs/push_train", ["top"]) # the simulator a dataset came from, with its spaces
+
+Layout (DESIGN "Checkpoints"): ``model.safetensors`` with keys ``tokenizer.*``,
+``predictors.<name>.dynamics.*``, ``predictors.<name>.state_head.*``, ``judges.*``;
+``config.yaml`` with each piece's config, the simulator it imitates (env id, kwargs, spaces)
+and where every piece came from; ``meta.json`` with the pieces' held-out metrics. Reading never
+unpickles. The latent action world model's folders are assembled by posttrain/action/export.py,
+the pixel world model's by posttrain/pixel_unet/export.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from worldsim.data.lerobot_reader import LeRobotDatasetReader
+from worldsim.training import checkpoint as ckpt
+
+ARCHITECTURE = "worldsim_world_model"
+
+
+def sim_spec(data: str, cameras: list[str]) -> dict:
+    """The simulator a dataset came from, restricted to ``cameras``, with its spaces (makes the env once)."""
+    reader = LeRobotDatasetReader(data)
+    gen = reader.info.get("worldsim", {}).get("config")
+    if not gen:
+        raise ValueError(f"{data} has no worldsim generation config in meta/info.json: not made by `worldsim generate`")
+    kwargs = {"cameras": list(cameras), "image_size": gen["image_size"]}
+    if gen.get("task"):
+        kwargs["task"] = gen["task"]
+    return sim_spec_of(gen["env"], kwargs)
+
+
+def sim_spec_of(env_id: str, env_kwargs: dict) -> dict:
+    """Spaces and settings of simulator ``env_id`` made with ``env_kwargs`` (cameras, image_size, ...)."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401  (registers the ids)
+
+    cameras = list(env_kwargs["cameras"])
+    env = gym.make(env_id, **{**env_kwargs, "cameras": tuple(cameras)})
+    try:
+        obs_space, action_space = env.observation_space, env.action_space
+        height, width = obs_space["pixels"][cameras[0]].shape[:2]
+        return {"env_id": env_id, "env_kwargs": dict(env_kwargs, cameras=cameras), "cameras": cameras,
+                "height": int(height), "width": int(width), "agent_dim": int(obs_space["agent_pos"].shape[0]),
+                "env_dim": int(obs_space["environment_state"].shape[0]),
+                "action_low": action_space.low.tolist(), "action_high": action_space.high.tolist(),
+                "terminate_on_success": bool(getattr(env.unwrapped, "terminate_on_success", True)),
+                "max_episode_steps": int(env.spec.max_episode_steps or 100),
+                "render_fps": int(env.metadata.get("render_fps", 10))}
+    finally:
+        env.close()
+
+
+def write_bundle(out: str, config: dict, tensors: dict, metrics: dict) -> Path:
+    if config["default_predictor"] not in config["predictors"]:
+        raise ValueError(f"default_predictor {config['default_predictor']!r} is not one of {list(config['predictors'])}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    ckpt.write_tensors(out / ckpt.MODEL, state)
+    ckpt.write_yaml(out / ckpt.CONFIG, config)
+    ckpt.write_json(out / ckpt.META, ckpt.make_meta(0, ARCHITECTURE, state, metrics=_plain(metrics)))
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=lambda v: float(v) if isinstance(v, np.generic) else str(v)))
+
+
+def read_bundle(path: str) -> tuple[dict, dict, dict]:
+    """(config, tensors, meta) of a world-model folder; ValueError naming what is wrong."""
+    folder = Path(path)
+    if not (folder / ckpt.MODEL).is_file():
+        raise ValueError(f"{folder} is not a world-model folder: {ckpt.MODEL} missing "
+                         f"(make one with posttrain.action.default_model or posttrain.action.export.export_world_model)")
+    meta = ckpt.read_json(folder / ckpt.META)
+    if meta.get("architecture") != ARCHITECTURE:
+        raise ValueError(f"{folder} holds a {meta.get('architecture')!r} checkpoint, not a world model "
+                         f"({ARCHITECTURE!r}); pass the folder export_world_model wrote")
+    config = ckpt.read_config(folder)
+    return config, ckpt.read_tensors(folder / ckpt.MODEL), meta
+
+
+def prefixed(tensors: dict, prefix: str) -> dict:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
