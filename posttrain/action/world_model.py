@@ -34,6 +34,7 @@ from posttrain.action.deterministic import ConvPredictor, ConvPredictorConfig
 from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel
 from posttrain.action.predict import predict_next
 from posttrain.action.state_head import StateHead, StateHeadConfig
+from posttrain.common.actions import batch_actions
 from posttrain.common.bundle import prefixed, read_bundle
 from posttrain.common.env_state import replace_envs
 from posttrain.common.frames import to_uint8
@@ -125,7 +126,7 @@ class WorldModel:
     @torch.no_grad()
     def step(self, state: WorldModelState, actions) -> tuple[WorldModelState, dict, dict]:
         """Advance every env by one action: (new state, {camera: uint8 (N, H, W, 3)}, extras)."""
-        action = self._check_actions(actions, state.num_envs)  # (N, A)
+        action = batch_actions(actions, state.num_envs, self.action_low, self.action_high)  # (N, A)
         nxt = predict_next(self.dynamics.dynamics, state.latents, action, self.predict_cfg, state.generators)
         agent, env = self.dynamics.state_head(nxt)
         reward, success = self.judge_step(state.latents[:, :, -1], state.agent_pos, state.environment_state, action,
@@ -195,17 +196,6 @@ class WorldModel:
                                  f"got {value.shape}")
             out.append(torch.from_numpy(value.copy()))
         return out[0], out[1]
-
-    def _check_actions(self, actions, n: int) -> torch.Tensor:
-        a = np.asarray(actions, np.float32)
-        if a.shape != (n, len(self.action_low)):
-            raise ValueError(f"actions must be (N, A) = ({n}, {len(self.action_low)}), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"actions contain NaN or inf: {a.tolist()}")
-        if np.any(a < self.action_low - 1e-6) or np.any(a > self.action_high + 1e-6):
-            raise ValueError(f"actions {a.tolist()} out of bounds [{self.action_low.tolist()}, "
-                             f"{self.action_high.tolist()}]")
-        return torch.from_numpy(a)
 
 
 def build_dynamics(piece: dict) -> ActionWorldModel:

@@ -28,6 +28,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from posttrain.common.actions import batch_actions
 from posttrain.common.env_state import replace_envs
 from posttrain.pixel_unet.config import EDMSettings, LatentDiTConfig, UNetConfig
 from posttrain.pixel_unet.frames import to_float, to_uint8
@@ -151,7 +152,7 @@ class PixelWorldModel:
     def step(self, state: PixelState, actions, render: bool = True) -> tuple[PixelState, dict, dict]:
         """One step of every env. ``render=False`` (grounded models only, for policies that read no
         pixels) steps the state alone: frames are zeros, as a simulator reset with render off gives."""
-        action = self._check_actions(actions, state.num_envs)  # (N, A)
+        action = batch_actions(actions, state.num_envs, self.action_low, self.action_high)  # (N, A)
         acts = torch.cat([state.actions, action[:, None]], dim=1)  # (N, K, A)
         if not render and not self.render_switch:
             raise ValueError("render=False needs a grounded world model (its state does not come from frames)")
@@ -218,17 +219,6 @@ class PixelWorldModel:
             raise ValueError(f"context_frames[{self.cameras[0]!r}] must be uint8 (N, T>=1, {want[0]}, {want[1]}, 3), "
                              f"got {v.dtype} {v.shape}")
         return to_float(v)
-
-    def _check_actions(self, actions, n: int) -> torch.Tensor:
-        a = np.asarray(actions, np.float32)
-        if a.shape != (n, len(self.action_low)):
-            raise ValueError(f"actions must be (N, A) = ({n}, {len(self.action_low)}), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"actions contain NaN or inf: {a.tolist()}")
-        if np.any(a < self.action_low - 1e-6) or np.any(a > self.action_high + 1e-6):
-            raise ValueError(f"actions {a.tolist()} out of bounds [{self.action_low.tolist()}, "
-                             f"{self.action_high.tolist()}]")
-        return torch.from_numpy(a)
 
 
 def load_parts(path: str, tensors: dict, parts) -> None:
