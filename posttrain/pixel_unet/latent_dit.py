@@ -1,9 +1,9 @@
 """The Cosmos-style predictors of the pixel world model: a frozen causal video tokenizer and a
 megatron-core DiT that predicts the next frame's latent.
 
-    cfg = LatentDiTConfig(tokenizer="runs/tok4", layout=2)
-    pred = make_latent_predictor("latent_deterministic", with_tokenizer(cfg), EDMSettings())
-    pred.load_tokenizer(cfg.tokenizer); pred.net.fit_scale(frames)       # before training
+    cfg = with_tokenizer(LatentDiTConfig(tokenizer="runs/tok4", layout=2))
+    pred = make_predictor("latent_deterministic", cfg, EDMSettings())     # predictors.py
+    load_tokenizer_weights(pred, cfg.tokenizer); pred.net.fit_scale(frames)   # before training
     loss, frame = pred.loss(context, actions, ctx_sigma, target, weight, base=last, layout=maps)
     nxt = pred.predict(context, actions, generators, layout=maps)       # (B, 3, H, W)
 
@@ -11,8 +11,8 @@ They speak the U-Net predictors' contract (``predictors.py``: pixels in, pixels 
 training loop (context noise, rollouts on their own frames) and the same world model step them.
 Inside, every frame is encoded alone by the tokenizer (temporal compression 1; its weights travel
 with the predictor and are never trained here), scaled to unit spread, and the DiT sees the
-context latents (the episode's first frame, then ``context`` frames, each marked as
-conditioning) followed by the next frame's slot. Per latent frame, an embedding of the action that
+context latents (``context`` frames, after the episode's first frame with ``anchor``, each
+marked as conditioning) followed by the next frame's slot. Per latent frame, an embedding of the action that
 led to it and of the context noise level joins the DiT's noise embedding (AdaLN). A grounded
 predictor (``layout=2``) also gets the layout maps of the next state, unshuffled onto the latent
 grid as extra channels of the next frame's slot. ``latent_deterministic`` fills the slot with the
@@ -34,9 +34,6 @@ from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.diffusion.edm import loss_weight, lognormal_sigma, preconditioning
 from worldsim.diffusion.samplers import karras_sigmas
 from worldsim.tokenizer.model import VideoTokenizer
-
-LATENT_KINDS = ("latent_deterministic", "latent_diffusion")
-
 
 def with_tokenizer(cfg: LatentDiTConfig) -> LatentDiTConfig:
     """``cfg`` with ``tokenizer_model`` read from the ``tokenizer`` run (refused unless per-frame)."""
