@@ -7,7 +7,7 @@ The simulator a world-model folder imitates steps as usual and renders its own f
 low-dimensional keys a policy reads (``agent_pos``, ``environment_state``) are the world model's
 reading of those frames, and reward and success come from the world model's judge. Its numbers
 against the plain simulator isolate perception error; the world-model env adds dynamics error on
-top (DESIGN "How we know it works": the three columns). Spaces are the simulator's. The
+top (docs/design.md, "How the models are checked": the three columns). Spaces are the simulator's. The
 simulator runs with its own termination off: an episode ends when the *perceived* success
 fires, as it does in the world model. The vector env reads all envs' frames in one batched pass
 and resets slots with ``options={"reset_mask": mask}`` (autoreset ``DISABLED``, as the

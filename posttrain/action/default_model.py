@@ -7,7 +7,7 @@
 
 Stages (each a resumable ``Trainer`` run under ``--work``; rerun the same command to resume):
   1. encode every frame once with the tokenizer (``<work>/latents.safetensors``);
-  2. ``deterministic``: the conv next-latent regressor (the DESIGN's baseline);
+  2. ``deterministic``: the conv next-latent regressor (the deterministic baseline of docs/design.md);
   3. ``diffusion`` (with ``--base``): the base DiT post-trained with the action embedding;
   4. ``judges``: success and reward judges from the simulator's labels;
   5. export: one world-model folder (``--out``) with both predictors; the default predictor is

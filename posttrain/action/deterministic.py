@@ -5,7 +5,7 @@
 
 The context frames are stacked as channels, run through residual 3x3 conv blocks modulated by
 the action (FiLM), and the output is added to the last context frame (so it starts as "nothing
-moves"). DESIGN holds every diffusion world model against such a predictor of the same latents
+moves"). docs/design.md holds every diffusion world model against such a predictor of the same latents
 and training time. The same regression can also drive the DiT trunk (``network="dit"`` in the
 action task); this module is the cheap CPU variant.
 """

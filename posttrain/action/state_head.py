@@ -4,7 +4,7 @@
     head.set_normalization(mean, std)                 # (D + E,) from the training labels
     agent_pos, env_state = head(latent)               # latent (B, C, h, w) -> (B, D), (B, E)
 
-A world-model env fills ``agent_pos`` and ``environment_state`` from it (DESIGN: low-dim keys
+A world-model env fills ``agent_pos`` and ``environment_state`` from it (docs/design.md: low-dim keys
 come from a state head reading the model's latents). Targets are regressed in normalised units;
 the mean/std live in buffers, so a checkpoint carries them.
 """

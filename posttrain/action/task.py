@@ -3,7 +3,7 @@
 Starts from a base video DiT (``worldsim train base``), adds a per-latent-frame action embedding
 (posttrain/action/model.py; zero-initialised, so step 0 is the base model) and trains it on tokenizer
 latents of a generated dataset to predict latent frame t+1 from frames <= t and action t. The
-``deterministic`` predictor regresses the next latent instead (the DESIGN's baseline; a small
+``deterministic`` predictor regresses the next latent instead (the baseline of docs/design.md; a small
 conv net or the same DiT trunk). Either way a state head learns ``agent_pos`` and
 ``environment_state`` from latents.
 

@@ -1,4 +1,4 @@
-"""The world model as a batched, stateful simulator of a simulator (DESIGN "World model").
+"""The world model as a batched, stateful simulator of a simulator (see docs/design.md).
 
     wm = WorldModel.load("runs/wm")                        # a folder from posttrain.action.export
     state = wm.start(context_frames, context_actions, context_state, seeds=[0, 1])

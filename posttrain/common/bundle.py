@@ -5,7 +5,7 @@
     write_bundle("runs/wm", config, tensors, metrics)
     sim_spec("runs/push_train", ["top"]) # the simulator a dataset came from, with its spaces
 
-Layout (DESIGN "Checkpoints"): ``model.safetensors`` with keys ``tokenizer.*``,
+Layout (docs/design.md, "The world-model folder"): ``model.safetensors`` with keys ``tokenizer.*``,
 ``predictors.<name>.dynamics.*``, ``predictors.<name>.state_head.*``, ``judges.*``;
 ``config.yaml`` with each piece's config, the simulator it imitates (env id, kwargs, spaces)
 and where every piece came from; ``meta.json`` with the pieces' held-out metrics. Reading never

@@ -5,7 +5,7 @@
     z = codec.encode(video)                # (B, 3, T, H, W) in [-1, 1] -> (B, D, T, h, w)
     video = codec.decode(z)
 
-The pixel codec has no parameters and loses nothing, so a world model on it is the DESIGN's
+The pixel codec has no parameters and loses nothing, so a world model on it is docs/design.md's
 "plain deterministic next-frame predictor" baseline, and it keeps small objects that a lossy
 tokenizer may drop (PSNR of a reconstruction is dominated by the static background).
 """

@@ -8,7 +8,7 @@ Every step of the world model predicts the next frame of all V views at once fro
 views are folded into one token sequence with a learned view embedding (posttrain/multiview/model.py),
 so self-attention runs jointly over all views. ``predictor="diffusion"`` trains the EDM denoising
 loss and samples with a few Euler/Heun steps; ``"deterministic"`` regresses the next frame with
-the same network (the DESIGN's baseline). The ``StateDeltaHead`` learns the change of
+the same network (the deterministic baseline of docs/design.md). The ``StateDeltaHead`` learns the change of
 ``agent_pos ++ environment_state`` over a step from the frames before and after it.
 
 ``base=""`` trains from scratch with the small default ``model`` below (4 layers, hidden 128,
