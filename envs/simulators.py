@@ -13,9 +13,9 @@ nothing from ``policies`` or ``evaluation``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 TABLETOP_ZOO_BC = tuple(f"bc:tabletop_push/{inputs}_{share}" for inputs in ("image_state", "image")
                         for share in (5, 10, 25, 50, 100))
@@ -44,7 +44,7 @@ class SimulatorSpec:
 
     def registration(self) -> dict:
         """Keyword arguments of ``gym.register`` for this simulator."""
-        return dict(entry_point=self.entry_point, max_episode_steps=self.max_episode_steps)
+        return {"entry_point": self.entry_point, "max_episode_steps": self.max_episode_steps}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class WorldModelEnvSpec:
     default_model: str | None = None          # folder under assets/ loaded when no checkpoint is given
 
     def registration(self) -> dict:
-        kwargs = dict(entry_point=self.entry_point, max_episode_steps=self.max_episode_steps)
+        kwargs = {"entry_point": self.entry_point, "max_episode_steps": self.max_episode_steps}
         if self.vector_entry_point is not None:
             kwargs["vector_entry_point"] = self.vector_entry_point
         return kwargs

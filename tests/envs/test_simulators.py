@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 import envs
-from envs.simulators import SIMULATORS, WORLD_MODEL_ENVS, find_simulator, resolve, simulator
+from envs.simulators import (
+    SIMULATORS,
+    WORLD_MODEL_ENVS,
+    find_simulator,
+    resolve,
+    simulator,
+)
 from evaluation.judges.rules import resolve_judge, state_rule
 from evaluation.policy_specs import check_spec
 from evaluation.zoo import zoo_names, zoo_policies
@@ -94,7 +100,7 @@ def test_no_other_table_is_keyed_by_simulator_id():
 
 def test_readme_adding_a_simulator_names_only_the_record():
     readme = (ROOT / "README.md").read_text()
-    section = re.search(r"### Adding a simulator\n(.*?)\n#", readme, re.S).group(1)
+    section = re.search(r"### Adding a simulator\n(.*?)\n#", readme, re.DOTALL).group(1)
     assert "envs/simulators.py" in section and "SimulatorSpec" in section
     for table in ("policies/factory.py", "evaluation/zoo.py", "evaluation/judges/rules.py",
                   "evaluation/columns.py", "envs/registry.py"):

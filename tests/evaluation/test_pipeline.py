@@ -176,9 +176,9 @@ def test_num_envs_beyond_the_episodes_is_clamped(tmp_path, monkeypatch):
 
 
 def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camera():
+    from envs.simulators import simulator
     from evaluation.columns import make_columns
     from evaluation.pipeline import resolve_policies
-    from envs.simulators import simulator
 
     cfg = EvalConfig()
     zoos = simulator(cfg.env).zoos

@@ -3,8 +3,8 @@
 import pytest
 
 import envs
-from evaluation.policy_specs import build_policy, check_spec
 from envs.simulators import simulator
+from evaluation.policy_specs import build_policy, check_spec
 from evaluation.zoo import bc_specs, spread, zoo_policies
 
 TABLETOP_ZOOS = simulator("worldsim/TabletopPush-v0").zoos
