@@ -12,8 +12,9 @@ import gymnasium as gym
 import numpy as np
 
 from envs.contract import image_hw, observation_space, validate_action
+from envs.simulators import world_model_env
 
-DEFAULT_MODEL = "world_models/camera_tabletop"
+ENV_ID = "worldsim/CameraWorld-v0"
 CAMERA = "camera"
 MODEL_SEED_HIGH = 2**62
 
@@ -133,7 +134,8 @@ class CameraWorldEnv(gym.Env):
 def default_checkpoint():
     from assets import asset_path
 
+    relative = world_model_env(ENV_ID).default_model
     try:
-        return asset_path(DEFAULT_MODEL)
+        return asset_path(relative)
     except FileNotFoundError:
-        raise ValueError(f"no default camera world model at assets/{DEFAULT_MODEL}; pass checkpoint=") from None
+        raise ValueError(f"no default camera world model at assets/{relative}; pass checkpoint=") from None

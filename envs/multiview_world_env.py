@@ -15,9 +15,10 @@ import gymnasium as gym
 import numpy as np
 
 from envs.contract import image_hw, observation_space, validate_action
+from envs.simulators import world_model_env
 from envs.world_model.resets import make_reset_source
 
-DEFAULT_MODEL = "world_models/driving_multiview"
+ENV_ID = "worldsim/DrivingWorldModel-v0"
 MAKE_DEFAULT = ("worldsim posttrain multiview --base '' --data DATA --out RUN, then copy the checkpoint "
                 "(see assets/world_models/driving_multiview/README.md)")
 MODEL_SEED_HIGH = 2**62
@@ -27,7 +28,7 @@ GOAL_DISTANCE = 80.0
 def default_checkpoint() -> Path:
     from assets import ROOT
 
-    path = ROOT / DEFAULT_MODEL
+    path = ROOT / world_model_env(ENV_ID).default_model
     if not (path / "model.safetensors").is_file():
         raise ValueError(f"no default multi-view world model at {path}; pass checkpoint=FOLDER or make one: "
                          f"{MAKE_DEFAULT}")

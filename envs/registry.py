@@ -1,29 +1,19 @@
 """Registration of worldsim's Gymnasium envs, with string entry points (nothing heavy imported).
 
-Importing ``envs`` registers every id below; ``make`` adds a clear error for unknown ids.
+Importing ``envs`` registers every simulator and world-model env recorded in ``envs.simulators``;
+``make`` adds a clear error for unknown ids.
 """
 
 from __future__ import annotations
 
 import gymnasium as gym
 
-ENVS = {
-    "worldsim/TabletopPush-v0": dict(entry_point="envs.tabletop_push:TabletopPushEnv", max_episode_steps=100),
-    "worldsim/MetaWorld-v0": dict(entry_point="envs.metaworld_env:MetaWorldEnv", max_episode_steps=150),
-    "worldsim/DrivingMultiView-v0": dict(entry_point="envs.driving:DrivingMultiViewEnv", max_episode_steps=150),
-}
-# learned world models: not simulators, so the simulator test suite does not run over them
-WORLD_MODELS = {
-    "worldsim/WorldModel-v0": dict(entry_point="envs.world_model_env:WorldModelEnv",
-                                   vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv",
-                                   max_episode_steps=100),
-    "worldsim/DrivingWorldModel-v0": dict(entry_point="envs.multiview_world_env:MultiViewWorldModelEnv", max_episode_steps=150),
-    "worldsim/CameraWorld-v0": dict(entry_point="envs.camera_world_env:CameraWorldEnv", max_episode_steps=50),
-    # the simulator with a world model's state head and judge in place of its true state and success
-    "worldsim/PerceivedSim-v0": dict(entry_point="envs.world_model.perceived:PerceivedSimEnv",
-                                     vector_entry_point="envs.world_model.perceived:PerceivedSimVectorEnv",
-                                     max_episode_steps=100),
-}
+from envs.simulators import SIMULATORS, WORLD_MODEL_ENVS
+
+# registration kwargs by id, read from the records (simulators; learned world models apart, so the
+# simulator test suite does not run over them)
+ENVS = {spec.env_id: spec.registration() for spec in SIMULATORS}
+WORLD_MODELS = {spec.env_id: spec.registration() for spec in WORLD_MODEL_ENVS}
 
 
 def register_all() -> None:

@@ -18,13 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from envs.simulators import find_simulator
 from evaluation.config import EvalConfig
 
 RESAMPLED_OFFSET = 1_000_000
 PERCEIVED_ENV = "worldsim/PerceivedSim-v0"
 SIM_LANE, WORLD_MODEL_LANE = "simulator", "world_model"
-# world models shipped in assets/, used by world_model=default
-DEFAULT_WORLD_MODELS = {"worldsim/TabletopPush-v0": "world_models/tabletop_push"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +46,11 @@ def resolve_world_model(cfg: EvalConfig) -> str | None:
     an env without one), ``none`` or empty means the simulator alone."""
     if cfg.world_model in (None, "", "none"):
         return None
-    if cfg.world_model == "default":
+    if cfg.world_model == "default":   # the simulator record's world model
         from assets import asset_path
 
-        relative = DEFAULT_WORLD_MODELS.get(cfg.env)
+        spec = find_simulator(cfg.env)
+        relative = None if spec is None else spec.world_model
         return None if relative is None else str(asset_path(relative))
     if not Path(cfg.world_model).exists():
         raise ValueError(f"world_model={cfg.world_model!r} does not exist; give a world-model folder, "

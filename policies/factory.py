@@ -2,37 +2,33 @@
 
     policy = make_policy("expert+noise:0.3", env)     # env: a gym env or vector env
 
-Experts are looked up by the env's id; their modules are imported only when asked for.
+Experts and play policies are named by the simulator's record (``envs.simulators``); their modules
+are imported only when asked for.
 """
 
 from __future__ import annotations
 
-import importlib
-
+from envs.simulators import SIMULATORS, find_simulator, resolve
 from policies.spec import PolicySpec, parse_spec
 from policies.wrappers import WRAPPERS
 
-EXPERTS = {
-    "worldsim/TabletopPush-v0": "policies.tabletop_expert:TabletopPushExpert",
-    "worldsim/MetaWorld-v0": "policies.metaworld_expert:MetaWorldExpert",
-    "worldsim/DrivingMultiView-v0": "policies.driving_expert:DrivingExpert",
-}
-# play data: varied contacts and pushes for world-model training (not a task solver)
-PLAY = {"worldsim/TabletopPush-v0": "policies.tabletop_play:TabletopPushPlay"}
-
-
-def _load(path: str):
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
 
 def make_expert(env_id: str, action_space, env_kwargs: dict | None = None):
-    if env_id not in EXPERTS:
-        raise ValueError(f"no scripted expert for env {env_id!r}; experts exist for: {', '.join(EXPERTS)}")
-    cls = _load(EXPERTS[env_id])
-    if env_id == "worldsim/MetaWorld-v0":
-        return cls((env_kwargs or {}).get("task", "push-v3"), action_space)
-    return cls(action_space)
+    spec = find_simulator(env_id)
+    if spec is None:
+        raise ValueError(f"no scripted expert for env {env_id!r}; experts exist for: "
+                         f"{', '.join(s.env_id for s in SIMULATORS)}")
+    args = [(env_kwargs or {}).get(name, default) for name, default in spec.expert_env_args]
+    return resolve(spec.expert)(*args, action_space)
+
+
+def make_play(env_id: str, action_space):
+    """The play-data policy of ``env_id``: varied contacts for world-model training (not a task solver)."""
+    spec = find_simulator(env_id)
+    if spec is None or spec.play is None:
+        raise ValueError(f"no play policy for env {env_id!r}; play policies exist for: "
+                         f"{', '.join(s.env_id for s in SIMULATORS if s.play)}")
+    return resolve(spec.play)(action_space)
 
 
 def make_policy(spec: str | PolicySpec, env_id: str, action_space, env_kwargs: dict | None = None):
@@ -41,9 +37,7 @@ def make_policy(spec: str | PolicySpec, env_id: str, action_space, env_kwargs: d
     if spec.base == "expert":
         policy = make_expert(env_id, action_space, env_kwargs)
     elif spec.base == "play":
-        if env_id not in PLAY:
-            raise ValueError(f"no play policy for env {env_id!r}; play policies exist for: {', '.join(PLAY)}")
-        policy = _load(PLAY[env_id])(action_space)
+        policy = make_play(env_id, action_space)
     else:
         from policies.random_policy import RandomPolicy
 

@@ -3,7 +3,8 @@
     wm = load_for_env(checkpoint=None, env_id="worldsim/TabletopPush-v0", image_size=64)
     obs_space, action_space = spaces(wm)           # exactly the simulator's (envs.contract)
 
-``checkpoint=None`` is the default TabletopPush world model shipped in ``assets/``. Asking for a
+``checkpoint=None`` is ``worldsim/WorldModel-v0``'s default model (``envs.simulators``: the
+TabletopPush world model shipped in ``assets/``). Asking for a
 simulator id, cameras or image size the checkpoint was not trained for is a ValueError that says
 what the checkpoint was trained for.
 """
@@ -16,8 +17,9 @@ import gymnasium as gym
 import numpy as np
 
 from envs.contract import image_hw, observation_space
+from envs.simulators import world_model_env
 
-DEFAULT_MODEL = "world_models/tabletop_push"
+ENV_ID = "worldsim/WorldModel-v0"
 MAKE_DEFAULT = ("python -m posttrain.pixel_unet.export --data DATA --readers READERS --dynamics DYNAMICS_RUN "
                 "--predictor deterministic=RUN --out assets/world_models/tabletop_push (assets/world_models/"
                 "tabletop_push/README.md has the whole recipe)")
@@ -26,7 +28,7 @@ MAKE_DEFAULT = ("python -m posttrain.pixel_unet.export --data DATA --readers REA
 def default_checkpoint() -> Path:
     from assets import ROOT
 
-    path = ROOT / DEFAULT_MODEL
+    path = ROOT / world_model_env(ENV_ID).default_model
     if not (path / "model.safetensors").is_file():
         raise ValueError(f"no default world model at {path}; pass checkpoint=FOLDER or make it with: {MAKE_DEFAULT}")
     return path

@@ -11,31 +11,35 @@ frames instead and stay available as ``judge="learned"``.
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable, Optional
 
 import numpy as np
 
+from envs.simulators import SIMULATORS, find_simulator, resolve
+
 JUDGES = ("state", "learned")
-# simulator id -> "module:function(agent_pos, environment_state) -> (reward, success)"
-RULES = {"worldsim/TabletopPush-v0": "envs.tabletop_push:state_outcome"}
 
 Outcome = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+def rule_path(env_id: str) -> Optional[str]:
+    """``"module:function"`` of the simulator's state rule (its record's ``rule``), None without one."""
+    spec = find_simulator(env_id)
+    return None if spec is None else spec.rule
+
+
 def state_rule(env_id: str) -> Optional[Outcome]:
-    if env_id not in RULES:
-        return None
-    module, _, name = RULES[env_id].partition(":")
-    return getattr(importlib.import_module(module), name)
+    path = rule_path(env_id)
+    return None if path is None else resolve(path)
 
 
 def resolve_judge(judge: Optional[str], env_id: str) -> str:
     """``judge`` checked, or the default: the state rule where the simulator has one."""
     if judge is None:
-        return "state" if env_id in RULES else "learned"
+        return "state" if rule_path(env_id) else "learned"
     if judge not in JUDGES:
         raise ValueError(f"judge={judge!r}; allowed: {', '.join(JUDGES)}")
-    if judge == "state" and env_id not in RULES:
-        raise ValueError(f"judge='state' needs a success rule for {env_id}; rules exist for: {', '.join(RULES)}")
+    if judge == "state" and not rule_path(env_id):
+        raise ValueError(f"judge='state' needs a success rule for {env_id}; rules exist for: "
+                         f"{', '.join(s.env_id for s in SIMULATORS if s.rule)}")
     return judge

@@ -176,16 +176,17 @@ def test_num_envs_beyond_the_episodes_is_clamped(tmp_path, monkeypatch):
 
 
 def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camera():
+    from envs.simulators import simulator
     from evaluation.columns import make_columns
     from evaluation.pipeline import resolve_policies
-    from evaluation.zoo import ZOOS
 
     cfg = EvalConfig()
+    zoos = simulator(cfg.env).zoos
     assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64, "default", 16)
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
-    assert resolve_policies(cfg) == ZOOS[cfg.env]["default"] and len(ZOOS[cfg.env]["default"]) == 15
-    assert sum(spec.startswith("bc:") for spec in ZOOS[cfg.env]["default"]) == 4   # issue 10: four BC policies
-    assert ZOOS[cfg.env]["quick"]                                  # zoo=quick stays
+    assert resolve_policies(cfg) == list(zoos["default"]) and len(zoos["default"]) == 15
+    assert sum(spec.startswith("bc:") for spec in zoos["default"]) == 4   # issue 10: four BC policies
+    assert zoos["quick"]                                           # zoo=quick stays
     columns = make_columns(EvalConfig())
     assert [(c.name, c.lane) for c in columns] == [("simulator", "simulator"), ("world_model", "world_model"),
                                                    ("simulator_perceived", "simulator")]

@@ -3,8 +3,11 @@
 import pytest
 
 import envs
+from envs.simulators import simulator
 from evaluation.policy_specs import build_policy, check_spec
-from evaluation.zoo import ZOOS, bc_specs, spread, zoo_policies
+from evaluation.zoo import bc_specs, spread, zoo_policies
+
+TABLETOP_ZOOS = simulator("worldsim/TabletopPush-v0").zoos
 
 
 @pytest.mark.parametrize("env_id", sorted(envs.ENVS))
@@ -18,7 +21,7 @@ def test_every_simulator_has_a_default_zoo_of_ten_distinct_valid_specs(env_id):
 
 def test_zoo_specs_build_policies():
     space = envs.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=16).action_space
-    for spec in ZOOS["worldsim/TabletopPush-v0"]["default"]:
+    for spec in TABLETOP_ZOOS["default"]:
         assert build_policy(spec, "worldsim/TabletopPush-v0", space).action_space == space
 
 
@@ -57,8 +60,8 @@ def test_shipped_bc_policies_load_by_their_short_name_and_act():
     obs, _ = env.reset(seed=0)
     batch = {"pixels": {c: img[None] for c, img in obs["pixels"].items()},
              "agent_pos": obs["agent_pos"][None], "environment_state": obs["environment_state"][None]}
-    specs = ZOOS["worldsim/TabletopPush-v0"]["bc"]
-    assert len(specs) == 10 and set(s for s in ZOOS["worldsim/TabletopPush-v0"]["default"] if s.startswith("bc:")) <= set(specs)
+    specs = TABLETOP_ZOOS["bc"]
+    assert len(specs) == 10 and set(s for s in TABLETOP_ZOOS["default"] if s.startswith("bc:")) <= set(specs)
     for spec in specs:
         policy = make_bc_policy(spec, env.action_space)
         policy.reset(1, seed=0)

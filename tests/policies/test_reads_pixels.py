@@ -6,7 +6,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from evaluation.zoo import ZOOS
+from envs.simulators import simulator
 from policies import make_policy
 from policies.base import reads_pixels
 from policies.bc import BCConfig, BCNet
@@ -35,7 +35,7 @@ def actions(policy, blank: bool) -> np.ndarray:
     return np.stack(out)
 
 
-SCRIPTED = [spec for spec in ZOOS[TABLETOP]["default"] if not spec.startswith("bc:")]
+SCRIPTED = [spec for spec in simulator(TABLETOP).zoos["default"] if not spec.startswith("bc:")]
 
 
 @pytest.mark.parametrize("spec", SCRIPTED + ["play", "play+noise:0.3"])
