@@ -28,7 +28,7 @@ from posttrain.pixel_unet.world_model import FAMILY
 def load_run(run: str) -> tuple[torch.nn.Module, dict]:
     from posttrain.pixel_unet.config import PixelTrainConfig
     from worldsim.config import load_config, to_dict
-    from worldsim.training.checkpoint import load_tensor_state, read_tensors
+    from worldsim.io import load_tensor_state, read_tensors
 
     cfg = load_config(PixelTrainConfig, Path(run) / "config.yaml")
     net_cfg = cfg.network()
@@ -93,7 +93,7 @@ def export(data: str, seg_data: str | None, predictors: dict[str, str], out: str
     from posttrain.common.bundle import sim_spec, write_bundle
     from posttrain.pixel_unet.layout import Layout, LayoutConfig
     from worldsim.config import to_dict
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
 
     if default not in predictors:
         raise ValueError(f"default predictor {default!r} is not one of {sorted(predictors)}")

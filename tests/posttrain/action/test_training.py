@@ -131,7 +131,7 @@ def test_rollout_windows_hold_the_next_h_steps(artifacts, tmp_path):
 def test_rollout_training_starts_from_a_world_models_predictor(artifacts, tmp_path):
     """init= copies the folder's predictor exactly; rollout_horizon trains through fed-back predictions."""
     from posttrain.action.world_model import WorldModel
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
     from worldsim.training.stages import posttrain_stage
 
     common = ["steps=1", "batch_size=4", "held_out=0.25", "progress=false", "predictor=deterministic", "network=conv",
