@@ -43,6 +43,9 @@ def load_run(run: str) -> tuple[torch.nn.Module, dict]:
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean over the batch of per-image PSNR (dB) of [-1, 1] images (B, C, H, W), the prediction ``a``
+    clamped first; what the pixel world model's reports have always used (per-frame video PSNR:
+    ``worldsim.tokenizer.metrics.psnr``)."""
     mse = ((a.clamp(-1, 1) - b) ** 2).mean(dim=(1, 2, 3)) / 4.0  # in [0, 1] units
     return float((10 * torch.log10(1.0 / mse.clamp_min(1e-10))).mean())
 
