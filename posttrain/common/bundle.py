@@ -23,7 +23,6 @@ import numpy as np
 
 from worldsim import io as wio
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
-from worldsim.training.checkpoint import make_meta
 
 ARCHITECTURE = "worldsim_world_model"
 
@@ -70,7 +69,7 @@ def write_bundle(out: str, config: dict, tensors: dict, metrics: dict) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     wio.write_tensors(out / wio.MODEL, state)
     wio.write_yaml(out / wio.CONFIG, config)
-    wio.write_json(out / wio.META, make_meta(0, ARCHITECTURE, state, metrics=_plain(metrics)))
+    wio.write_json(out / wio.META, wio.make_meta(0, ARCHITECTURE, state, metrics=_plain(metrics)))
     return out
 
 

@@ -14,7 +14,7 @@ from worldsim import io as wio
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.tokenizer.model import TokenizerConfig, VideoTokenizer
-from worldsim.training.checkpoint import make_meta, step_name
+from worldsim.training.checkpoint import step_name
 
 TINY_TOKENIZER = dict(channels=8, temporal_compression=1, attention=False)
 TINY_DIT = dict(in_channels=16, hidden_size=32, num_layers=2, num_heads=2, adaln_lora_dim=8, spec="cpu")
@@ -28,7 +28,7 @@ def write_run(out: Path, architecture: str, task: dict, model: torch.nn.Module) 
     wio.write_tensors(step_dir / wio.EMA, state)
     config = {"architecture": architecture, "trainer": {}, "task": task}
     wio.write_yaml(step_dir / wio.CONFIG, config)
-    wio.write_json(step_dir / wio.META, make_meta(1, architecture, state, metrics={}))
+    wio.write_json(step_dir / wio.META, wio.make_meta(1, architecture, state, metrics={}))
     (out / "checkpoints" / wio.LATEST).write_text(step_dir.name + "\n")
     return out
 

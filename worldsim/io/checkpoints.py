@@ -1,4 +1,5 @@
-"""Reading a checkpoint for inference: find the folder, load its weights, read its config and meta.
+"""Reading a checkpoint for inference: find the folder, load its weights, read its config and meta;
+``make_meta`` builds the ``meta.json`` of any checkpoint folder (a training run's or an exported bundle's).
 
     from worldsim.io import load_model_weights, read_config, read_meta
     load_model_weights(model, "runs/base")             # run folder, checkpoint folder or .safetensors
@@ -19,17 +20,21 @@ architecture) is a ValueError naming the path, raised before anything is modifie
 
 from __future__ import annotations
 
+import platform
+import time
+from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
 
 from worldsim.io.files import read_json, require
-from worldsim.io.state import check_matches, load_tensor_state, tensor_state
+from worldsim.io.state import check_matches, load_tensor_state, param_shapes_hash, tensor_state
 from worldsim.io.tensors import read_tensors
 
 MODEL, EMA, CONFIG, META = "model.safetensors", "ema.safetensors", "config.yaml", "meta.json"
 LATEST = "latest"
+FORMAT_VERSION = 1
 
 
 def latest_checkpoint(root: Path) -> Path | None:
@@ -87,3 +92,22 @@ def read_config(path: str | Path) -> dict:
     file = resolve_checkpoint(path) / CONFIG
     require(file)
     return OmegaConf.to_container(OmegaConf.load(file), resolve=True)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("torch", "numpy", "safetensors", "megatron-core", "worldsim"):
+        try:
+            out[dist] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def make_meta(step: int, architecture: str, model_state: dict, **extra) -> dict:
+    """The ``meta.json`` of a checkpoint folder: step, architecture, shapes hash, versions, time, ``extra``."""
+    return {
+        "format": FORMAT_VERSION, "step": step, "architecture": architecture,
+        "param_shapes_hash": param_shapes_hash(model_state), "versions": versions(),
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra,
+    }

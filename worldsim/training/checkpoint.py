@@ -16,23 +16,18 @@ previous checkpoint intact.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
-import time
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import torch
 
 from worldsim.io.checkpoints import CONFIG, EMA, LATEST, META, MODEL
 from worldsim.io.files import fsync_dir, write_json, write_text, write_yaml
-from worldsim.io.state import param_shapes_hash
 from worldsim.io.tensors import write_tensors
 from worldsim.training.flat_state import flatten_state
 from worldsim.training.rng import capture_rng
 
 OPTIM_TENSORS, OPTIM_JSON = "optimizer.safetensors", "optimizer.json"
-FORMAT_VERSION = 1
 
 
 def step_name(step: int) -> str:
@@ -45,24 +40,6 @@ def rng_files(rank: int) -> tuple[str, str]:
 
 def loader_file(rank: int) -> str:
     return f"loader_rank{rank}.json"
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("torch", "numpy", "safetensors", "megatron-core", "worldsim"):
-        try:
-            out[dist] = importlib_metadata.version(dist)
-        except importlib_metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-def make_meta(step: int, architecture: str, model_state: dict, **extra) -> dict:
-    return {
-        "format": FORMAT_VERSION, "step": step, "architecture": architecture,
-        "param_shapes_hash": param_shapes_hash(model_state), "versions": versions(),
-        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra,
-    }
 
 
 def begin(root: Path, step: int) -> Path:

@@ -256,7 +256,7 @@ class Trainer:
 
     def _write_main(self, tmp: Path, eval_metrics: dict[str, float]) -> None:
         model_state = wio.model_state_for_saving(self.model)
-        meta = checkpoint.make_meta(
+        meta = wio.make_meta(
             self.step, self.task.name, model_state, world_size=parallel.world_size(),
             data_fingerprint=getattr(self.loader, "fingerprint", None),
             metrics={**{f"train/{k}": v for k, v in getattr(self, "last_metrics", {}).items()},
