@@ -114,7 +114,10 @@ def summarize_sampson(scores: list[dict[str, np.ndarray]] | dict[str, np.ndarray
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR (dB) of two uint8 arrays of one shape; ``PSNR_CAP_DB`` when identical."""
+    """PSNR (dB) of two uint8 arrays of one shape, pooled over the whole array; ``PSNR_CAP_DB`` when identical.
+
+    Per-frame PSNR of uint8 frames is ``posttrain.camera.evaluate.frame_psnr``; of [-1, 1] video,
+    ``worldsim.tokenizer.metrics.psnr``."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape:
         raise ValueError(f"frames of shapes {a.shape} and {b.shape} cannot be compared")

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from worldsim.io.files import write_bytes, write_json
+
 MANIFEST = "evaluation.json"
 
 
@@ -73,7 +75,7 @@ class RecordStore:
             raise ValueError(f"{self.out} is not empty and holds no evaluation ({self.root / MANIFEST} is missing); "
                              f"choose another out")
         self.root.mkdir(parents=True, exist_ok=True)
-        _write_json(manifest, {"identity": identity, "policies": fingerprints})
+        write_json(manifest, {"identity": identity, "policies": fingerprints}, indent=2, sort_keys=True)
 
     def _check(self, saved: dict, identity: dict, fingerprints: dict[str, str]) -> None:
         diffs = _differences(json.loads(json.dumps(saved.get("identity", {}))), json.loads(json.dumps(identity)))
@@ -187,15 +189,6 @@ def _read_lines(path: Path, repair: bool) -> list[dict]:
         except (json.JSONDecodeError, UnicodeDecodeError):
             continue
     if repair and len(good) != len([x for x in lines if x.strip()]):  # a kill cut the last line: drop it
-        _write_bytes(path, b"".join(x + b"\n" for x in good))
+        write_bytes(path, b"".join(x + b"\n" for x in good))
     return records
 
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, obj) -> None:
-    _write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())

@@ -13,13 +13,13 @@ bars), fidelity over the horizon, videos, failures.
 from __future__ import annotations
 
 import base64
-import json
 import math
 from html import escape
 from pathlib import Path
 
 from evaluation.plots import Line, Series, bars_svg, lines_svg, scatter_svg
 from evaluation.results import json_safe
+from worldsim.io import files
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
@@ -226,9 +226,8 @@ def render_html(results: dict, out: Path) -> str:
 
 
 def write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(json_safe(obj), indent=2) + "\n")
-    tmp.replace(path)
+    """``obj`` made JSON-safe (NaN, numpy scalars), written atomically by ``worldsim.io.files``."""
+    files.write_json(path, json_safe(obj), indent=2)
 
 
 def write_report(results: dict, out: str | Path, eval_info: dict | None = None) -> Path:

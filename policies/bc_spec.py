@@ -37,17 +37,16 @@ def split_bc_spec(text: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=32)
 def _load_net(checkpoint: str):
-    from omegaconf import OmegaConf
-
     from policies.bc import BCConfig, BCNet
-    from worldsim.training.checkpoint import load_model_weights, read_config
+    from worldsim.config import structured
+    from worldsim.io import load_model_weights, read_config
 
     config = read_config(checkpoint)
     model_cfg = config.get("task", {}).get("model")
     if config.get("architecture") != ARCHITECTURE or model_cfg is None:
         raise ValueError(f"{checkpoint} is not a behaviour-cloning checkpoint "
                          f"(architecture {config.get('architecture')!r}, expected {ARCHITECTURE!r})")
-    net = BCNet(OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(BCConfig), model_cfg)))
+    net = BCNet(structured(BCConfig, model_cfg))
     load_model_weights(net, checkpoint, architecture=ARCHITECTURE)
     return net.eval().requires_grad_(False)
 
@@ -56,7 +55,7 @@ def resolve_bc_checkpoint(path: str | Path) -> Path:
     """A checkpoint folder from PATH, or from ``assets/policies/PATH`` (the shipped BC policies,
     e.g. ``tabletop_push/image_state_25``) when PATH is not there."""
     from assets import ROOT
-    from worldsim.training.checkpoint import resolve_checkpoint
+    from worldsim.io import resolve_checkpoint
 
     found = next((p for p in (Path(path), ROOT / "policies" / str(path)) if p.exists()), None)
     if found is None:

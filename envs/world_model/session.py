@@ -40,7 +40,7 @@ def model_class(path: str):
     config = Path(path) / "config.yaml"
     family = None
     if config.is_file():
-        from worldsim.training.checkpoint import read_config
+        from worldsim.io import read_config
 
         family = read_config(path).get("family")
     if family == "pixel_unet":

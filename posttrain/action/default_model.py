@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
     from posttrain.action.export import export_world_model
-    from worldsim.training.checkpoint import read_meta
+    from worldsim.io import read_meta
 
     started, work = time.time(), Path(args.work)
     if not args.cameras and args.base:

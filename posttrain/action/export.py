@@ -23,15 +23,15 @@ from posttrain.common.codec import load_codec
 from posttrain.common.lora import apply_lora, merge_lora
 from posttrain.common.predict import PredictConfig
 from posttrain.common.runtime import ensure_megatron
+from worldsim import io as wio
 from worldsim.config import structured, to_dict
-from worldsim.training import checkpoint as ckpt
 
 ACTION_ARCHITECTURE = "action_world_model"
 JUDGE_ARCHITECTURE = "world_model_judges"
 
 
 def _task(path: str, architecture: str) -> dict:
-    config = ckpt.read_config(path)
+    config = wio.read_config(path)
     if config.get("architecture") != architecture:
         raise ValueError(f"{path} is a {config.get('architecture')!r} checkpoint, expected {architecture!r}")
     return config["task"]
@@ -45,7 +45,7 @@ def load_action_run(path: str, ema: bool = False):
     model = build_action_model(cfg)
     if cfg.network == "dit":
         apply_lora(model.dynamics.dit, cfg.lora)
-    ckpt.load_model_weights(model, path, ema=ema, architecture=ACTION_ARCHITECTURE)
+    wio.load_model_weights(model, path, ema=ema, architecture=ACTION_ARCHITECTURE)
     merge_lora(model)
     return model.eval(), cfg
 
@@ -53,7 +53,7 @@ def load_action_run(path: str, ema: bool = False):
 def load_judge_run(path: str, ema: bool = False):
     cfg = structured(JudgeTaskConfig, _task(path, JUDGE_ARCHITECTURE))
     judges = Judges(cfg.model)
-    ckpt.load_model_weights(judges, path, ema=ema, architecture=JUDGE_ARCHITECTURE)
+    wio.load_model_weights(judges, path, ema=ema, architecture=JUDGE_ARCHITECTURE)
     return judges.eval(), cfg
 
 
@@ -74,19 +74,19 @@ def export_world_model(out: str, tokenizer: str, predictors: dict[str, str], jud
         model, cfg = load_action_run(path, ema)
         first = first or cfg
         _check_compatible(name, cfg, first)
-        tensors.update({f"predictors.{name}.{k}": v for k, v in ckpt.tensor_state(model).items()})
+        tensors.update({f"predictors.{name}.{k}": v for k, v in wio.tensor_state(model).items()})
         net = to_dict(cfg.conv) if cfg.network == "conv" else {"dit": to_dict(cfg.model), "action_dim": cfg.action_dim}
         pieces[name] = {"network": cfg.network, "net": net, "predict": to_dict(predict_config(cfg)),
                         "state_head": to_dict(cfg.state_head), "source": str(path)}
-        metrics[name] = ckpt.read_meta(path).get("metrics", {})
+        metrics[name] = wio.read_meta(path).get("metrics", {})
     judge_model, judge_cfg = load_judge_run(judges, ema)
     if judge_cfg.latent_scale != first.latent_scale or judge_cfg.cameras != first.cameras:
         raise ValueError(f"judges ({judges}) read cameras {judge_cfg.cameras} at latent_scale {judge_cfg.latent_scale}; "
                          f"the predictors use {first.cameras} at {first.latent_scale}")
-    tensors.update({f"judges.{k}": v for k, v in ckpt.tensor_state(judge_model).items()})
-    metrics["judges"] = ckpt.read_meta(judges).get("metrics", {})
+    tensors.update({f"judges.{k}": v for k, v in wio.tensor_state(judge_model).items()})
+    metrics["judges"] = wio.read_meta(judges).get("metrics", {})
     tok = load_codec(tokenizer)
-    tensors.update({f"tokenizer.{k}": v for k, v in ckpt.tensor_state(tok).items()})
+    tensors.update({f"tokenizer.{k}": v for k, v in wio.tensor_state(tok).items()})
     config = {
         "architecture": ARCHITECTURE, "sim": sim_spec(data, first.cameras), "latent_scale": first.latent_scale,
         "context_frames": first.context_frames, "tokenizer": to_dict(tok.cfg), "predictors": pieces,
@@ -108,7 +108,7 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
     model, cfg = load_action_run(run, ema)
     codec = load_codec(cfg.tokenizer)
     same = to_dict(codec.cfg) == config["tokenizer"] and all(
-        torch.equal(v, tensors.get(f"tokenizer.{k}", torch.empty(0))) for k, v in ckpt.tensor_state(codec).items())
+        torch.equal(v, tensors.get(f"tokenizer.{k}", torch.empty(0))) for k, v in wio.tensor_state(codec).items())
     if not same:
         raise ValueError(f"{run} was trained on codec {cfg.tokenizer} ({to_dict(codec.cfg)}), not on the codec "
                          f"stored in {bundle} ({config['tokenizer']})")
@@ -116,12 +116,12 @@ def add_predictor(bundle: str, name: str, run: str, out: str, default: bool = Fa
                       ("context_frames", config["context_frames"])):
         if getattr(cfg, key) != have:
             raise ValueError(f"{run} has {key}={getattr(cfg, key)!r}, {bundle} has {have!r}: they must agree")
-    tensors = {**tensors, **{f"predictors.{name}.{k}": v for k, v in ckpt.tensor_state(model).items()}}
+    tensors = {**tensors, **{f"predictors.{name}.{k}": v for k, v in wio.tensor_state(model).items()}}
     net = to_dict(cfg.conv) if cfg.network == "conv" else {"dit": to_dict(cfg.model), "action_dim": cfg.action_dim}
     stepping = to_dict(structured(PredictConfig, {**to_dict(predict_config(cfg)), **(predict or {})}))
     config["predictors"][name] = {"network": cfg.network, "net": net, "predict": stepping,
                                   "state_head": to_dict(cfg.state_head), "source": str(run)}
     if default:
         config["default_predictor"] = name
-    metrics = {**meta.get("metrics", {}), name: ckpt.read_meta(run).get("metrics", {})}
+    metrics = {**meta.get("metrics", {}), name: wio.read_meta(run).get("metrics", {})}
     return write_bundle(out, config, tensors, metrics)

@@ -1,7 +1,7 @@
 """Action-conditioned DiT: a base video DiT plus a per-latent-frame action embedding (Cosmos style).
 
     net = ActionDiT(ActionDiTConfig(dit=base_cfg, action_dim=2))
-    load_base_weights(net, "runs/base")               # a `worldsim train base` run or checkpoint
+    load_base_weights(net, "runs/base")               # posttrain.common.base; a `worldsim train base` run
     out = net(x, c_noise, actions, cond_mask)         # x (B, C, T, h, w); actions (B, T, A*k)
 
 ``actions[:, j]`` are the (grouped) actions that lead to latent frame j (see
@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.diffusion.action_embed import ActionEmbedder
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights
 
 
 @dataclass
@@ -48,11 +46,6 @@ class ActionDiT(nn.Module):
         extra = self.action_embedder(actions, cond_mask)  # (B, T, hidden)
         return self.dit(x, c_noise, extra_emb=extra, cond_mask=cond_mask)
 
-
-def load_base_weights(net: ActionDiT, path: str, ema: bool = False) -> None:
-    """Load a base DiT checkpoint (its trained weights, or its EMA) into ``net.dit``; the action
-    embedder keeps its zero init."""
-    load_model_weights(net.dit, path, ema=ema, architecture=BASE_ARCHITECTURE)
 
 
 class ActionWorldModel(nn.Module):

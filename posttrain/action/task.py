@@ -28,9 +28,10 @@ from posttrain.action.config import ActionTaskConfig, plain_config, predict_conf
 from posttrain.action.deterministic import ConvPredictor
 from posttrain.action.evaluate import EvalFrames
 from posttrain.action.losses import diffusion_loss, regression_loss, rollout_loss
-from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel, load_base_weights
+from posttrain.action.model import ActionDiT, ActionDiTConfig, ActionWorldModel
 from posttrain.action.predict import predict_next
 from posttrain.action.state_head import StateHead
+from posttrain.common.base import load_base_weights
 from posttrain.common.codec import load_codec
 from posttrain.common.latents import LatentDataset, load_or_build_latents
 from posttrain.common.lora import apply_lora
@@ -50,7 +51,7 @@ def build_action_model(cfg: ActionTaskConfig) -> ActionWorldModel:
 def load_predictor_weights(model: ActionWorldModel, init: str) -> None:
     """Copy a world-model folder's predictor (``FOLDER`` = its default, ``FOLDER#NAME``) into ``model``."""
     from posttrain.common.bundle import prefixed, read_bundle
-    from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+    from worldsim.io import check_matches, load_tensor_state, tensor_state
 
     folder, _, name = init.partition("#")
     config, tensors, _ = read_bundle(folder)

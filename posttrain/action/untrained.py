@@ -26,8 +26,8 @@ from posttrain.common.codec import PixelCodecConfig, codec_from_config
 from posttrain.common.predict import PredictConfig
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiTConfig
+from worldsim.io import tensor_state
 from worldsim.tokenizer.model import TokenizerConfig
-from worldsim.training.checkpoint import tensor_state
 
 
 def _perturb(module: torch.nn.Module, scale: float, seed: int) -> None:

@@ -41,7 +41,7 @@ from posttrain.common.frames import to_uint8
 from posttrain.common.latents import decode_views, encode_views
 from posttrain.common.predict import PredictConfig
 from worldsim.config import structured
-from worldsim.training.checkpoint import check_matches, load_tensor_state
+from worldsim.io import check_matches, load_tensor_state
 
 
 @dataclass
@@ -210,7 +210,7 @@ def build_dynamics(piece: dict) -> ActionWorldModel:
 
 
 def _loaded(module: torch.nn.Module, tensors: dict, path: str) -> torch.nn.Module:
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
 
     check_matches(f"{path} ({type(module).__name__})", tensors, tensor_state(module))
     load_tensor_state(module, tensors)

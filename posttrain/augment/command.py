@@ -35,7 +35,7 @@ STATE = ".worldsim"
 
 
 def _file_hash(path: Path) -> str:
-    from worldsim.training.checkpoint import MODEL, resolve_checkpoint
+    from worldsim.io import MODEL, resolve_checkpoint
 
     return hashlib.sha256((resolve_checkpoint(path) / MODEL).read_bytes()).hexdigest()[:16]
 

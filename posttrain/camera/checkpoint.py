@@ -9,7 +9,7 @@ from posttrain.camera.config import ARCHITECTURE, CameraTaskConfig, model_config
 from posttrain.camera.model import CameraDiT
 from posttrain.common.codec import load_codec
 from worldsim.config import structured
-from worldsim.training.checkpoint import load_model_weights, read_config
+from worldsim.io import load_model_weights, read_config
 
 
 def load_camera_run(path: str, ema: bool = False) -> tuple[CameraDiT, object, CameraTaskConfig]:

@@ -1,7 +1,7 @@
 """Camera-conditioned DiT: a base video DiT plus per-block Plücker-ray projections (Cosmos style).
 
     net = CameraDiT(CameraDiTConfig(dit=base_cfg, spatial_compression=8))
-    load_base_weights(net, "assets/checkpoints/base_dit_tabletop")   # a `worldsim train base` run/checkpoint
+    load_base_weights(net, "assets/checkpoints/base_dit_tabletop")   # posttrain.common.base
     rays = clip_rays(intrinsics, poses, height, width)                # (B, 6, T, H, W), relative to frame 0
     out = net(x, c_noise, rays, cond_mask)                            # x (B, C, T, h, w) -> like x
 
@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.conditioning.camera_embed import CameraEmbedConfig, CameraEmbedder
 from worldsim.conditioning.plucker import plucker_rays, relative_poses
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights
 
 
 @dataclass
@@ -63,11 +61,6 @@ def clip_rays(intrinsics: Tensor, poses: Tensor, height: int, width: int, transl
     rays = plucker_rays(intrinsics.double(), rel, height, width)  # (B, T, 6, H, W)
     return rays.transpose(1, 2).float()
 
-
-def load_base_weights(net: CameraDiT, path: str, ema: bool = False) -> None:
-    """Load a base DiT checkpoint (trained weights or EMA) into ``net.dit``; the rays' projections
-    keep their zero init."""
-    load_model_weights(net.dit, path, ema=ema, architecture=BASE_ARCHITECTURE)
 
 
 def default_dit(in_channels: int) -> DiTConfig:

@@ -32,8 +32,9 @@ from torch import nn
 from posttrain.camera.clips import CameraClipLoader, CameraEpisodes
 from posttrain.camera.config import ARCHITECTURE, CameraTaskConfig, model_config, resolve_config
 from posttrain.camera.evaluate import rollout_psnr
-from posttrain.camera.model import CameraDiT, clip_rays, load_base_weights
+from posttrain.camera.model import CameraDiT, clip_rays
 from posttrain.camera.world_model import CameraWorldModel
+from posttrain.common.base import load_base_weights
 from posttrain.common.codec import load_codec
 from worldsim.config import to_dict
 from worldsim.data.clips import held_out_split

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from worldsim import io as wio
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
-from worldsim.training import checkpoint as ckpt
 
 ARCHITECTURE = "worldsim_world_model"
 
@@ -67,9 +67,9 @@ def write_bundle(out: str, config: dict, tensors: dict, metrics: dict) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    ckpt.write_tensors(out / ckpt.MODEL, state)
-    ckpt.write_yaml(out / ckpt.CONFIG, config)
-    ckpt.write_json(out / ckpt.META, ckpt.make_meta(0, ARCHITECTURE, state, metrics=_plain(metrics)))
+    wio.write_tensors(out / wio.MODEL, state)
+    wio.write_yaml(out / wio.CONFIG, config)
+    wio.write_json(out / wio.META, wio.make_meta(0, ARCHITECTURE, state, metrics=_plain(metrics)))
     return out
 
 
@@ -80,15 +80,15 @@ def _plain(obj: Any) -> Any:
 def read_bundle(path: str) -> tuple[dict, dict, dict]:
     """(config, tensors, meta) of a world-model folder; ValueError naming what is wrong."""
     folder = Path(path)
-    if not (folder / ckpt.MODEL).is_file():
-        raise ValueError(f"{folder} is not a world-model folder: {ckpt.MODEL} missing "
+    if not (folder / wio.MODEL).is_file():
+        raise ValueError(f"{folder} is not a world-model folder: {wio.MODEL} missing "
                          f"(make one with posttrain.action.default_model or posttrain.action.export.export_world_model)")
-    meta = ckpt.read_json(folder / ckpt.META)
+    meta = wio.read_json(folder / wio.META)
     if meta.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{folder} holds a {meta.get('architecture')!r} checkpoint, not a world model "
                          f"({ARCHITECTURE!r}); pass the folder export_world_model wrote")
-    config = ckpt.read_config(folder)
-    return config, ckpt.read_tensors(folder / ckpt.MODEL), meta
+    config = wio.read_config(folder)
+    return config, wio.read_tensors(folder / wio.MODEL), meta
 
 
 def prefixed(tensors: dict, prefix: str) -> dict:

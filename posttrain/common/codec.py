@@ -86,7 +86,7 @@ def codec_fingerprint(spec: str) -> str:
     """Identifies the codec's weights (a hash of both weight files of a tokenizer; the spec for pixels)."""
     if pixel_patch(spec) is not None:
         return spec
-    from worldsim.training.checkpoint import EMA, MODEL, resolve_checkpoint
+    from worldsim.io import EMA, MODEL, resolve_checkpoint
 
     found = resolve_checkpoint(spec)
     return hashlib.sha256((found / MODEL).read_bytes() + (found / EMA).read_bytes()).hexdigest()[:16]

@@ -9,18 +9,18 @@ from posttrain.common.runtime import ensure_megatron
 from posttrain.multiview.config import ARCHITECTURE, MultiViewTaskConfig
 from posttrain.multiview.model import MultiViewWorldModel
 from posttrain.multiview.task import build_multiview_model
+from worldsim import io as wio
 from worldsim.config import structured
-from worldsim.training import checkpoint as ckpt
 
 
 def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewWorldModel, MultiViewTaskConfig]:
     """(model in eval mode, resolved config) of a ``worldsim posttrain multiview`` run or checkpoint."""
-    config = ckpt.read_config(path)
+    config = wio.read_config(path)
     if config.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{path} is a {config.get('architecture')!r} checkpoint, expected {ARCHITECTURE!r} "
                          f"(a `worldsim posttrain multiview` run)")
     cfg = structured(MultiViewTaskConfig, config["task"])
     ensure_megatron()
     model = build_multiview_model(cfg)
-    ckpt.load_model_weights(model, path, ema=ema, architecture=ARCHITECTURE)
+    wio.load_model_weights(model, path, ema=ema, architecture=ARCHITECTURE)
     return model.eval().requires_grad_(False), cfg

@@ -28,11 +28,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from posttrain.common.base import BASE_ARCHITECTURE
+from worldsim import io as wio
 from worldsim.conditioning.view_embed import ViewEmbedConfig, ViewEmbedding, fold_frames, fold_views, unfold_views
 from worldsim.conditioning.view_embed import views_from_width, views_to_width
 from worldsim.diffusion.action_embed import ActionEmbedder
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training import checkpoint as ckpt
 
 
 @dataclass
@@ -156,10 +156,10 @@ def widen_base_into(net: MultiViewDiT, path: str, ema: bool = False) -> None:
     """Load a base video DiT (``worldsim train base``) into ``net.dit``: every shared weight is copied;
     the input embedding gains zero columns for the view channels (so at first they change nothing)
     and the final layer's extra rows (outputs of the view channels, dropped) stay as they are."""
-    found = ckpt.resolve_checkpoint(path)
-    ckpt.check_architecture(found, BASE_ARCHITECTURE)
-    base = ckpt.read_tensors(found / (ckpt.EMA if ema else ckpt.MODEL))
-    own = ckpt.tensor_state(net.dit)
+    found = wio.resolve_checkpoint(path)
+    wio.check_architecture(found, BASE_ARCHITECTURE)
+    base = wio.read_tensors(found / (wio.EMA if ema else wio.MODEL))
+    own = wio.tensor_state(net.dit)
     c, e = net.cfg.latent_channels, net.cfg.views.channels
     pv = int(torch.tensor(net.cfg.dit.patch_size).prod())
     key_in, key_out = "x_embedder.proj.weight", "final_layer.linear.weight"
@@ -174,5 +174,5 @@ def widen_base_into(net: MultiViewDiT, path: str, ema: bool = False) -> None:
     w_out = own[key_out].clone()
     w_out[: c * pv] = base[key_out]
     merged = {**base, key_in: w_in.reshape(own[key_in].shape), key_out: w_out}
-    ckpt.check_matches(found, merged, own)
-    ckpt.load_tensor_state(net.dit, merged)
+    wio.check_matches(found, merged, own)
+    wio.load_tensor_state(net.dit, merged)

@@ -156,7 +156,7 @@ def train(cfg: DynamicsTrainConfig) -> Path:
 
 def load_dynamics(run: str) -> tuple[StateDynamics, DynamicsTrainConfig]:
     from worldsim.config import load_config
-    from worldsim.training.checkpoint import load_tensor_state, read_tensors
+    from worldsim.io import load_tensor_state, read_tensors
 
     cfg = load_config(DynamicsTrainConfig, Path(run) / "config.yaml")
     model = StateDynamics(cfg.net)

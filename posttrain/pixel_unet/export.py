@@ -28,7 +28,7 @@ from posttrain.pixel_unet.world_model import FAMILY
 def load_run(run: str) -> tuple[torch.nn.Module, dict]:
     from posttrain.pixel_unet.config import PixelTrainConfig
     from worldsim.config import load_config, to_dict
-    from worldsim.training.checkpoint import load_tensor_state, read_tensors
+    from worldsim.io import load_tensor_state, read_tensors
 
     cfg = load_config(PixelTrainConfig, Path(run) / "config.yaml")
     net_cfg = cfg.network()
@@ -43,6 +43,9 @@ def load_run(run: str) -> tuple[torch.nn.Module, dict]:
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean over the batch of per-image PSNR (dB) of [-1, 1] images (B, C, H, W), the prediction ``a``
+    clamped first; what the pixel world model's reports have always used (per-frame video PSNR:
+    ``worldsim.tokenizer.metrics.psnr``)."""
     mse = ((a.clamp(-1, 1) - b) ** 2).mean(dim=(1, 2, 3)) / 4.0  # in [0, 1] units
     return float((10 * torch.log10(1.0 / mse.clamp_min(1e-10))).mean())
 
@@ -93,7 +96,7 @@ def export(data: str, seg_data: str | None, predictors: dict[str, str], out: str
     from posttrain.common.bundle import sim_spec, write_bundle
     from posttrain.pixel_unet.layout import Layout, LayoutConfig
     from worldsim.config import to_dict
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
 
     if default not in predictors:
         raise ValueError(f"default predictor {default!r} is not one of {sorted(predictors)}")

@@ -85,7 +85,7 @@ def fit_yaw_reader(reader: StateReader, episodes: Episodes, train_idx, test_idx)
 
 def save_readers(out: str, reader: StateReader, yaw_reader: YawReader | None, metrics: dict) -> Path:
     from worldsim.config import to_dict
-    from worldsim.training.checkpoint import tensor_state, write_json, write_tensors
+    from worldsim.io import tensor_state, write_json, write_tensors
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ def load_readers(folder: str) -> tuple[StateReader, YawReader | None, dict]:
     """(state reader, yaw reader or None, metrics) from a folder ``save_readers`` wrote."""
     from posttrain.common.bundle import prefixed
     from worldsim.config import structured
-    from worldsim.training.checkpoint import load_tensor_state, read_json, read_tensors
+    from worldsim.io import load_tensor_state, read_json, read_tensors
 
     path = Path(folder)
     if not (path / "readers.json").is_file():

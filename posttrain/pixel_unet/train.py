@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 from posttrain.pixel_unet.config import PixelTrainConfig
 from posttrain.pixel_unet.data import Episodes, check_context, load_episodes, sample_windows
 from posttrain.pixel_unet.predictors import make_predictor
-from worldsim.training import checkpoint as ckpt
+from worldsim import io as wio
+from worldsim.training.flat_state import flatten_state, unflatten_state
 
 CKPT = "checkpoint"
 
@@ -97,11 +98,11 @@ def save(out: Path, model, opt, step: int, rng: np.random.Generator, gen: torch.
     folder = out / CKPT
     tmp = out / (CKPT + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
-    ckpt.write_tensors(tmp / "model.safetensors", ckpt.tensor_state(model))
+    wio.write_tensors(tmp / "model.safetensors", wio.tensor_state(model))
     tensors: dict = {"torch_rng": gen.get_state()}
-    structure = ckpt.flatten_state(opt.state_dict(), tensors, "opt")
-    ckpt.write_tensors(tmp / "train_state.safetensors", tensors)
-    ckpt.write_json(tmp / "train_state.json", {"step": step, "opt": structure, "numpy_rng": rng.bit_generator.state})
+    structure = flatten_state(opt.state_dict(), tensors, "opt")
+    wio.write_tensors(tmp / "train_state.safetensors", tensors)
+    wio.write_json(tmp / "train_state.json", {"step": step, "opt": structure, "numpy_rng": rng.bit_generator.state})
     if folder.exists():
         for f in folder.iterdir():
             f.unlink()
@@ -113,10 +114,10 @@ def resume(out: Path, model, opt, rng: np.random.Generator, gen: torch.Generator
     folder = out / CKPT
     if not (folder / "train_state.json").is_file():
         return 0
-    ckpt.load_tensor_state(model, ckpt.read_tensors(folder / "model.safetensors"))
-    tensors = ckpt.read_tensors(folder / "train_state.safetensors")
-    state = ckpt.read_json(folder / "train_state.json")
-    opt.load_state_dict(ckpt.unflatten_state(state["opt"], tensors))
+    wio.load_tensor_state(model, wio.read_tensors(folder / "model.safetensors"))
+    tensors = wio.read_tensors(folder / "train_state.safetensors")
+    state = wio.read_json(folder / "train_state.json")
+    opt.load_state_dict(unflatten_state(state["opt"], tensors))
     rng.bit_generator.state = state["numpy_rng"]
     gen.set_state(tensors["torch_rng"])
     return int(state["step"])

@@ -224,7 +224,7 @@ class PixelWorldModel:
 def load_parts(path: str, tensors: dict, parts) -> None:
     """Load each ``(module, prefix)`` of ``parts`` from the folder's tensors (shapes checked), frozen."""
     from posttrain.common.bundle import prefixed
-    from worldsim.training.checkpoint import check_matches, load_tensor_state, tensor_state
+    from worldsim.io import check_matches, load_tensor_state, tensor_state
 
     for module, prefix in parts:
         part = prefixed(tensors, prefix)

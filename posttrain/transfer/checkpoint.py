@@ -14,21 +14,20 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
-from posttrain.common.base import BASE_ARCHITECTURE
+from posttrain.common.base import load_base_weights
 from posttrain.common.codec import load_codec
 from posttrain.transfer.config import ARCHITECTURE, TransferTaskConfig, network_config, spatial_compression
 from posttrain.transfer.model import TransferDiT
-from worldsim.training import checkpoint as ckpt
+from worldsim import io as wio
+from worldsim.config import structured
 
 
 def transfer_config(path: str) -> TransferTaskConfig:
-    config = ckpt.read_config(path)
+    config = wio.read_config(path)
     if config.get("architecture") != ARCHITECTURE:
         raise ValueError(f"{path} is not a transfer model (architecture {config.get('architecture')!r}, "
                          f"expected {ARCHITECTURE!r}); train one with `worldsim posttrain transfer`")
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(TransferTaskConfig), config["task"]))
+    cfg = structured(TransferTaskConfig, config["task"])
     cfg.base, cfg.tokenizer = _in_repo(cfg.base), _in_repo(cfg.tokenizer)
     return cfg
 
@@ -50,17 +49,17 @@ def load_transfer_model(path: str, ema: bool = False):
     ensure_megatron()
     codec = load_codec(cfg.tokenizer)
     net = TransferDiT(network_config(cfg, spatial_compression(codec)))
-    found = ckpt.resolve_checkpoint(path)
-    file = found / (ckpt.EMA if ema and (found / ckpt.EMA).is_file() else ckpt.MODEL)
-    tensors = ckpt.read_tensors(file)
+    found = wio.resolve_checkpoint(path)
+    file = found / (wio.EMA if ema and (found / wio.EMA).is_file() else wio.MODEL)
+    tensors = wio.read_tensors(file)
     if not any(k.startswith("dit.") for k in tensors):
-        ckpt.load_model_weights(net.dit, cfg.base, ema=cfg.base_ema, architecture=BASE_ARCHITECTURE)
-        expected = {k: v for k, v in ckpt.tensor_state(net).items() if k.startswith("branches.")}
-        ckpt.check_matches(file, tensors, expected)
-        tensors = {**ckpt.tensor_state(net), **tensors}
+        load_base_weights(net, cfg.base, ema=cfg.base_ema)
+        expected = {k: v for k, v in wio.tensor_state(net).items() if k.startswith("branches.")}
+        wio.check_matches(file, tensors, expected)
+        tensors = {**wio.tensor_state(net), **tensors}
     else:
-        ckpt.check_matches(file, tensors, ckpt.tensor_state(net))
-    ckpt.load_tensor_state(net, tensors)
+        wio.check_matches(file, tensors, wio.tensor_state(net))
+    wio.load_tensor_state(net, tensors)
     net.eval().requires_grad_(False)
     return net, cfg, codec
 
@@ -70,11 +69,11 @@ def export_branches(path: str, out: str, ema: bool = False) -> Path:
     cfg = transfer_config(path)
     if cfg.train_base:
         raise ValueError(f"{path} was trained with train_base=true; its base changed, export the whole checkpoint")
-    found = ckpt.resolve_checkpoint(path)
-    tensors = ckpt.read_tensors(found / (ckpt.EMA if ema else ckpt.MODEL))
+    found = wio.resolve_checkpoint(path)
+    tensors = wio.read_tensors(found / (wio.EMA if ema else wio.MODEL))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ckpt.write_tensors(out / ckpt.MODEL, {k: v for k, v in tensors.items() if k.startswith("branches.")})
-    for name in (ckpt.CONFIG, ckpt.META):
+    wio.write_tensors(out / wio.MODEL, {k: v for k, v in tensors.items() if k.startswith("branches.")})
+    for name in (wio.CONFIG, wio.META):
         shutil.copyfile(found / name, out / name)
     return out

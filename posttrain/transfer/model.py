@@ -8,12 +8,13 @@ is multiplied by the control's weight (a scalar or a per-pixel map, pooled to to
 into the base's block i output through the DiT's ``block_residuals`` hook:
 
     net = TransferDiT(TransferDiTConfig(dit=base_cfg, controls=["edge", "depth"], branch_blocks=2))
-    load_base_weights(net, "assets/checkpoints/base_dit_tabletop")   # also copies blocks into branches
+    load_base_weights(net, "assets/checkpoints/base_dit_tabletop")   # posttrain.common.base
+    net.copy_base_into_branches()                                    # its first blocks into every branch
     out = net(x, c_noise, controls={"edge": e, "depth": d}, weights={"edge": w, "depth": 1.0})
     # x (B, C, T, h, w) latents; e (B, 1, T, H, W), d (B, 1, T, H, W) in [0, 1]; w (B, T, H, W)
 
-Right after ``load_base_weights`` the network computes exactly the base model's function. Weights
-summing above 1 at a pixel are divided by their sum (worldsim/conditioning/control_weights.py).
+Right after ``load_base_weights`` and ``copy_base_into_branches`` the network computes exactly the
+base model's function. Weights summing above 1 at a pixel are divided by their sum (worldsim/conditioning/control_weights.py).
 """
 
 from __future__ import annotations
@@ -26,13 +27,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from posttrain.common.base import BASE_ARCHITECTURE
 from worldsim.conditioning.control_weights import renormalize
 from worldsim.conditioning.controls import CHANNELS, check_names
 from worldsim.diffusion.dit import BlockInputs, DiT, DiTConfig, PatchEmbed, patchify
 from worldsim.diffusion.dit_block import DiTBlock
 from worldsim.diffusion.layer_spec import get_layer_spec
-from worldsim.training.checkpoint import load_model_weights
 
 Weight = Union[float, Tensor]
 
@@ -154,8 +153,3 @@ class TransferDiT(nn.Module):
         residuals = self.residuals(x, c_noise, cond_mask, controls, weights)
         return self.dit(x, c_noise, cond_mask=cond_mask, block_residuals=residuals)
 
-
-def load_base_weights(net: TransferDiT, path: str, ema: bool = False) -> None:
-    """A ``worldsim train base`` checkpoint into ``net.dit``, then its first blocks into every branch."""
-    load_model_weights(net.dit, path, ema=ema, architecture=BASE_ARCHITECTURE)
-    net.copy_base_into_branches()

@@ -24,12 +24,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from posttrain.common.base import load_base_weights
 from posttrain.common.codec import load_codec
 from posttrain.transfer.clips import ClipLoader, load_transfer_frames
 from posttrain.transfer.config import (ARCHITECTURE, TransferTaskConfig, network_config, resolve_config,
                                        spatial_compression)
 from posttrain.transfer.evaluate import evaluate_transfer
-from posttrain.transfer.model import TransferDiT, load_base_weights
+from posttrain.transfer.model import TransferDiT
 from worldsim.data.clips import held_out_split
 from worldsim.diffusion.edm import training_loss
 
@@ -63,6 +64,7 @@ class TransferTask:
         net = TransferDiT(network_config(self.cfg, spatial_compression(self.codec)))
         if self.cfg.base:
             load_base_weights(net, self.cfg.base, ema=self.cfg.base_ema)
+            net.copy_base_into_branches()
         net.dit.requires_grad_(self.cfg.train_base)
         return net
 

@@ -10,7 +10,7 @@ from policies.base import stack_obs
 from policies.bc import BCConfig, BCNet
 from policies.bc_spec import load_bc_policy, make_bc_policy
 from policies.wrappers import GaussianNoise
-from worldsim.training.checkpoint import read_tensors
+from worldsim.io import read_tensors
 from worldsim.training.stages import train_stage
 
 ENV_ID = "worldsim/TabletopPush-v0"

@@ -10,25 +10,26 @@ from pathlib import Path
 
 import torch
 
+from worldsim import io as wio
 from worldsim.config import to_dict
 from worldsim.diffusion.dit import DiT, DiTConfig
 from worldsim.tokenizer.model import TokenizerConfig, VideoTokenizer
-from worldsim.training import checkpoint as ckpt
+from worldsim.training.checkpoint import step_name
 
 TINY_TOKENIZER = dict(channels=8, temporal_compression=1, attention=False)
 TINY_DIT = dict(in_channels=16, hidden_size=32, num_layers=2, num_heads=2, adaln_lora_dim=8, spec="cpu")
 
 
 def write_run(out: Path, architecture: str, task: dict, model: torch.nn.Module) -> Path:
-    step_dir = out / "checkpoints" / ckpt.step_name(1)
+    step_dir = out / "checkpoints" / step_name(1)
     step_dir.mkdir(parents=True)
-    state = ckpt.model_state_for_saving(model)
-    ckpt.write_tensors(step_dir / ckpt.MODEL, state)
-    ckpt.write_tensors(step_dir / ckpt.EMA, state)
+    state = wio.model_state_for_saving(model)
+    wio.write_tensors(step_dir / wio.MODEL, state)
+    wio.write_tensors(step_dir / wio.EMA, state)
     config = {"architecture": architecture, "trainer": {}, "task": task}
-    ckpt.write_yaml(step_dir / ckpt.CONFIG, config)
-    ckpt.write_json(step_dir / ckpt.META, ckpt.make_meta(1, architecture, state, metrics={}))
-    (out / "checkpoints" / ckpt.LATEST).write_text(step_dir.name + "\n")
+    wio.write_yaml(step_dir / wio.CONFIG, config)
+    wio.write_json(step_dir / wio.META, wio.make_meta(1, architecture, state, metrics={}))
+    (out / "checkpoints" / wio.LATEST).write_text(step_dir.name + "\n")
     return out
 
 

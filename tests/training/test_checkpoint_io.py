@@ -19,7 +19,10 @@ from safetensors.torch import save_file
 from tiny_task import TinyNet, tiny_trainer
 from torch import nn
 
-from worldsim.training import checkpoint as ckpt
+from worldsim import io as wio
+from worldsim.training.checkpoint import OPTIM_JSON, OPTIM_TENSORS, complete_checkpoints
+from worldsim.training.flat_state import flatten_state, read_flat_state, unflatten_state
+from worldsim.training.resume import read_training_state
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def assert_refused(model: nn.Module, path: Path, match: str, **kwargs) -> None:
     before, folder = state_of(model), path if path.is_dir() else path.parent
     files = files_of(folder)
     with pytest.raises(ValueError, match=match) as err:
-        ckpt.load_model_weights(model, path, **kwargs)
+        wio.load_model_weights(model, path, **kwargs)
     assert str(path) in str(err.value)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert files_of(folder) == files
@@ -61,32 +64,32 @@ def test_weights_ema_and_meta_round_trip(run):
     trainer, final = run
     assert final.name == "step_0000004" and (final.parent / "latest").read_text().strip() == final.name
     model, ema_model = TinyNet(8, 0.2), TinyNet(8, 0.2)
-    assert ckpt.load_model_weights(model, trainer.out) == final / "model.safetensors"
-    ckpt.load_model_weights(ema_model, trainer.out, ema=True, architecture="tiny_next_frame")
+    assert wio.load_model_weights(model, trainer.out) == final / "model.safetensors"
+    wio.load_model_weights(ema_model, trainer.out, ema=True, architecture="tiny_next_frame")
     for name, value in trainer.model.state_dict().items():
         assert torch.equal(model.state_dict()[name], value)
         assert torch.equal(ema_model.state_dict()[name], trainer.ema.shadow[name])
     assert not torch.equal(model.inp.weight, ema_model.inp.weight)
-    meta = ckpt.read_meta(final)
+    meta = wio.read_meta(final)
     assert meta["step"] == 4 and meta["architecture"] == "tiny_next_frame" and meta["world_size"] == 1
-    assert meta["param_shapes_hash"] == ckpt.param_shapes_hash(model.state_dict())
+    assert meta["param_shapes_hash"] == wio.param_shapes_hash(model.state_dict())
     assert meta["versions"]["torch"] == importlib.metadata.version("torch")
     assert len(meta["data_fingerprint"]) == 16 and {"train/loss", "eval/probe_mean"} <= set(meta["metrics"])
-    assert ckpt.read_config(trainer.out) == trainer.run_config()
+    assert wio.read_config(trainer.out) == trainer.run_config()
     events = list((trainer.out / "tb").glob("events.out.tfevents.*"))
     assert events and b"train/loss" in events[0].read_bytes()
 
 
 def test_training_state_round_trip(run):
     trainer, final = run
-    optimizer = ckpt.read_flat_state(final / ckpt.OPTIM_TENSORS, final / ckpt.OPTIM_JSON)
+    optimizer = read_flat_state(final / OPTIM_TENSORS, final / OPTIM_JSON)
     live = trainer.optimizer.state_dict()
     assert optimizer["param_groups"] == live["param_groups"]
     for index, moments in live["state"].items():
         assert set(optimizer["state"][index]) == set(moments)
         assert all(torch.equal(optimizer["state"][index][k], v) for k, v in moments.items())
-    assert ckpt.read_json(final / "loader_rank0.json") == trainer.loader.state_dict()
-    state = ckpt.read_training_state(final, 0, 1, trainer.model.state_dict(), "tiny_next_frame")
+    assert wio.read_json(final / "loader_rank0.json") == trainer.loader.state_dict()
+    state = read_training_state(final, 0, 1, trainer.model.state_dict(), "tiny_next_frame")
     assert state.step == 4 and state.rng_tensors["torch_cpu"].dtype == torch.uint8
     assert set(state.rng_states) == {"numpy", "python"}
 
@@ -94,17 +97,17 @@ def test_training_state_round_trip(run):
 def test_nested_state_codec_keeps_types():
     tensors: dict[str, torch.Tensor] = {}
     obj = {0: {"step": torch.tensor(3.0), "m": torch.ones(2)}, "betas": (0.9, 0.99), "xs": [1, None, "a", True]}
-    assert ckpt.unflatten_state(ckpt.flatten_state(obj, tensors), tensors).keys() == obj.keys()
-    back = ckpt.unflatten_state(ckpt.flatten_state(obj, {}), tensors)
+    assert unflatten_state(flatten_state(obj, tensors), tensors).keys() == obj.keys()
+    back = unflatten_state(flatten_state(obj, {}), tensors)
     assert back["betas"] == (0.9, 0.99) and back["xs"] == [1, None, "a", True]
     assert torch.equal(back[0]["m"], torch.ones(2))
     with pytest.raises(TypeError, match="without pickling"):
-        ckpt.flatten_state({"f": lambda: 0}, {})
+        flatten_state({"f": lambda: 0}, {})
 
 
 def test_keep_last_prunes_old_checkpoints(tiny_dataset, tmp_path):
     final = tiny_trainer(tmp_path / "run", tiny_dataset, steps=4, ckpt_every=1, keep_last=2).fit()
-    assert [p.name for p in ckpt.complete_checkpoints(final.parent)] == ["step_0000003", "step_0000004"]
+    assert [p.name for p in complete_checkpoints(final.parent)] == ["step_0000003", "step_0000004"]
 
 
 # ---------------------------------------------------------------- refused loads
@@ -174,14 +177,14 @@ def test_latest_pointing_nowhere(copy):
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "checkpoints" / "latest").write_text("step_0000099\n")
     with pytest.raises(ValueError, match="names step_0000099, which is missing"):
-        ckpt.load_model_weights(TinyNet(8, 0.2), run_dir)
+        wio.load_model_weights(TinyNet(8, 0.2), run_dir)
 
 
 def test_resume_from_damaged_checkpoint_fails_and_keeps_it(run, tiny_dataset, tmp_path):
     """The trainer's own resume: a missing optimizer file is named, nothing on disk changes."""
     out = Path(shutil.copytree(run[0].out, tmp_path / "run"))
     latest = out / "checkpoints" / "step_0000004"
-    (latest / ckpt.OPTIM_JSON).unlink()
+    (latest / OPTIM_JSON).unlink()
     before = {p: files_of(p) for p in (out / "checkpoints").iterdir() if p.is_dir()}
     with pytest.raises(ValueError, match=r"step_0000004/optimizer.json is missing"):
         tiny_trainer(out, tiny_dataset, steps=6, ckpt_every=2).fit()
@@ -191,8 +194,8 @@ def test_resume_from_damaged_checkpoint_fails_and_keeps_it(run, tiny_dataset, tm
 def test_resume_on_changed_data_is_refused(run, tiny_dataset, tmp_path):
     out = Path(shutil.copytree(run[0].out, tmp_path / "run"))
     meta_path = out / "checkpoints" / "step_0000004" / "meta.json"
-    meta = ckpt.read_json(meta_path)
-    ckpt.write_json(meta_path, {**meta, "data_fingerprint": "0123456789abcdef"})
+    meta = wio.read_json(meta_path)
+    wio.write_json(meta_path, {**meta, "data_fingerprint": "0123456789abcdef"})
     with pytest.raises(ValueError, match="fingerprint 0123456789abcdef.*the dataset changed"):
         tiny_trainer(out, tiny_dataset, steps=6).fit()
 
@@ -226,7 +229,7 @@ def test_safetensors_whose_header_length_looks_like_a_pickle_marker_loads(tmp_pa
 
     from safetensors.torch import save_file
 
-    from worldsim.training.checkpoint import read_tensors
+    from worldsim.io import read_tensors
 
     path = tmp_path / "model.safetensors"
     for pad in range(0, 1000):
@@ -242,7 +245,7 @@ def test_a_setting_added_since_the_run_started_resumes_at_its_default(tmp_path):
     its default (the behaviour the run had)."""
     from omegaconf import OmegaConf
 
-    from worldsim.training.trainer import RUN_CONFIG, check_run_folder
+    from worldsim.training.run_folder import RUN_CONFIG, check_run_folder
 
     OmegaConf.save(OmegaConf.create({"trainer": {"lr": 0.1}, "task": {"hidden": 8}}), tmp_path / RUN_CONFIG)
     defaults = {"trainer": {"lr": 0.01}, "task": {"hidden": 16, "new": 0.0}}

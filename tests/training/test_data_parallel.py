@@ -18,8 +18,8 @@ import torch
 from safetensors.torch import load_file
 from tiny_task import tiny_trainer
 
-from worldsim.training import checkpoint as ckpt
-from worldsim.training.trainer import buckets
+from worldsim import io as wio
+from worldsim.training.data_parallel import buckets
 
 SCRIPT = Path(__file__).with_name("tiny_task.py")
 SETTINGS = ["steps=4", "batch_size=4", "warmup_steps=2", "lr=0.01", "log_every=2", "ckpt_every=2"]
@@ -46,10 +46,10 @@ def test_both_ranks_end_with_identical_weights(ddp_run):
 
 def test_each_rank_saved_its_own_rng_and_loader(ddp_run):
     final = ddp_run / "checkpoints" / "step_0000004"
-    assert ckpt.read_meta(final)["world_size"] == 2
+    assert wio.read_meta(final)["world_size"] == 2
     rng = [load_file(final / f"rng_rank{r}.safetensors")["torch_cpu"] for r in range(2)]
     assert not torch.equal(rng[0], rng[1]), "ranks should draw different noise"
-    assert all(ckpt.read_json(final / f"loader_rank{r}.json") == {"epoch": 0, "index": 4} for r in range(2))
+    assert all(wio.read_json(final / f"loader_rank{r}.json") == {"epoch": 0, "index": 4} for r in range(2))
 
 
 def test_resume_with_another_world_size_is_refused(ddp_run, tiny_dataset):

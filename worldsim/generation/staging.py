@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from worldsim.io.files import write_json
+
 DATASET_PARTS = ("meta", "data", "videos")
 
 
@@ -53,7 +55,7 @@ class RunFolder:
                              "rerun with the same settings to resume, or choose a new folder")
 
     def write_manifest(self, manifest: dict) -> None:
-        _atomic_write(self.manifest_path, json.dumps(manifest, indent=2).encode())
+        write_json(self.manifest_path, manifest, indent=2)
 
     def mark_complete(self, manifest: dict) -> None:
         self.write_manifest({**manifest, "status": "complete"})
@@ -93,8 +95,3 @@ class RunFolder:
     def drop_episodes(self) -> None:
         shutil.rmtree(self.episodes_dir, ignore_errors=True)
 
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from worldsim.training.checkpoint import load_tensor_state, tensor_state
+from worldsim.io import load_tensor_state, tensor_state
 
 
 class EMA:

@@ -11,12 +11,12 @@ forms ``trainer.KEY`` and ``task.KEY`` work too.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import field
 from pathlib import Path
 
 from worldsim.config import load_config
-from worldsim.training.trainer import TrainerConfig
+from worldsim.entry_points import load_entry_point
+from worldsim.training.trainer_config import TrainerConfig
 
 # stage -> "module:TaskClass", imported by name when the stage runs (so this layer never imports a
 # posttrain recipe); the config class is the task class's name + "Config", found in the same module
@@ -41,9 +41,8 @@ TOKENIZER_STAGES = ("base", "judge", "action")  # stages that take --tokenizer
 def _task_classes(stage: str, table: dict[str, str] = TASKS):
     if stage not in table:
         raise ValueError(f"unknown stage {stage!r}; allowed: {', '.join(table)}")
-    module, _, name = table[stage].partition(":")
-    mod = importlib.import_module(module)
-    return getattr(mod, name), getattr(mod, name + "Config")
+    cls = load_entry_point(table[stage])
+    return cls, load_entry_point(table[stage] + "Config")
 
 
 def route_overrides(overrides) -> list[str]:

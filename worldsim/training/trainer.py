@@ -9,13 +9,14 @@
 
 Every process builds the same model (rank 0's weights are broadcast), takes its share of the
 global ``batch_size`` from its own loader shard, and averages gradients over the data-parallel
-group after ``backward`` (an all-reduce in flat buckets, so a task may call any submodule).
+group after ``backward`` (an all-reduce in flat buckets, so a task may call any submodule;
+``data_parallel.py``).
 Checkpoints go to ``<out>/checkpoints`` every ``ckpt_every`` steps and at the end, TensorBoard
 scalars to ``<out>/tb``. Rerunning the same command on the same ``<out>`` resumes from the
 latest checkpoint: weights, EMA, optimizer moments, every RNG (torch CPU/CUDA, numpy, python)
 and the loader position are restored, so the weights at any later step are bit-identical to
 those of a run that never stopped. An ``<out>`` holding another run's config (or a checkpoint
-of other data) is refused; only ``RESUMABLE_KEYS`` may change, e.g. a larger ``steps`` extends
+of other data) is refused (``run_folder.py``); only ``RESUMABLE_KEYS`` may change, e.g. a larger ``steps`` extends
 a run (the cosine schedule then stretches to the new end).
 """
 
@@ -25,10 +26,9 @@ import contextlib
 import json
 import math
 import os
-import random
 import time
 import warnings
-from dataclasses import dataclass, is_dataclass
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,60 +38,17 @@ import torch.distributed as dist
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
+from worldsim import io as wio
 from worldsim.config import to_dict
 from worldsim.training import checkpoint, parallel
+from worldsim.training.data_parallel import average_gradients, broadcast_from_first
 from worldsim.training.ema import EMA
 from worldsim.training.optim import build_adamw, check_optimizer_state, clip_gradients, lr_at, set_lr
+from worldsim.training.resume import read_training_state
+from worldsim.training.rng import capture_rng, rank_seed, restore_rng, seed_all
+from worldsim.training.run_folder import RUN_CONFIG, check_run_folder, check_same_data
 from worldsim.training.task import Task, has_evaluate
-
-RUN_CONFIG = "config.yaml"
-# settings that may change between a run and its resumption without making it another run
-RESUMABLE_KEYS = {"trainer.steps", "trainer.log_every", "trainer.ckpt_every", "trainer.keep_last", "trainer.out",
-                  "trainer.progress"}
-_BUCKET_NUMEL = 1 << 24
-
-
-@dataclass
-class TrainerConfig:
-    """How to train; the model, loss and data come from the task."""
-
-    out: str = ""
-    steps: int = 1000
-    batch_size: int = 8  # global: split evenly over the data-parallel ranks
-    lr: float = 3e-4
-    weight_decay: float = 0.05
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_eps: float = 1e-8
-    warmup_steps: int = 100
-    min_lr_ratio: float = 0.1
-    grad_clip: float = 1.0  # <= 0: no clipping
-    ema_decay: float = 0.999
-    log_every: int = 10
-    ckpt_every: int = 500
-    keep_last: int = 3  # 0: keep every checkpoint
-    seed: int = 0
-    precision: str = "fp32"  # "fp32" | "bf16" (bf16 autocast on GPU; fp32 on CPU)
-    tp: int = 1
-    pp: int = 1
-    cp: int = 1
-    deterministic: bool = False  # torch deterministic algorithms (for bit-exact resume on GPU)
-    progress: bool = True
-
-    def check(self) -> None:
-        if not self.out:
-            raise ValueError("TrainerConfig.out is empty: name the run folder (out=runs/NAME)")
-        for name in ("steps", "batch_size", "log_every", "ckpt_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainerConfig.{name} must be >= 1, got {getattr(self, name)!r}")
-        if self.lr <= 0 or self.warmup_steps < 0 or self.keep_last < 0:
-            raise ValueError(
-                f"need lr > 0, warmup_steps >= 0, keep_last >= 0; got {self.lr}, {self.warmup_steps}, {self.keep_last}"
-            )
-        if not 0.0 <= self.min_lr_ratio <= 1.0:
-            raise ValueError(f"TrainerConfig.min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"TrainerConfig.precision must be 'fp32' or 'bf16', got {self.precision!r}")
+from worldsim.training.trainer_config import TrainerConfig
 
 
 class Trainer:
@@ -160,7 +117,7 @@ class Trainer:
         if parallel.is_main():
             self.out.mkdir(parents=True, exist_ok=True)
             if not (self.out / RUN_CONFIG).is_file():
-                checkpoint.write_yaml(self.out / RUN_CONFIG, config)
+                wio.write_yaml(self.out / RUN_CONFIG, config)
             checkpoint.remove_partial(self.ckpt_root)
         parallel.barrier()
 
@@ -178,7 +135,7 @@ class Trainer:
             raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {dp} data-parallel ranks")
         seed_all(cfg.seed)
         self.model = self.task.build_model().to(self.device).train()
-        self._broadcast(checkpoint.tensor_state(self.model).values())
+        broadcast_from_first(wio.tensor_state(self.model).values(), self.group)
         betas = (cfg.adam_beta1, cfg.adam_beta2)
         self.optimizer = build_adamw(self.model, cfg.lr, cfg.weight_decay, betas, cfg.adam_eps)
         self.ema = EMA(self.model, cfg.ema_decay)
@@ -186,19 +143,19 @@ class Trainer:
         self.loader = self.task.make_loader(cfg.batch_size // dp, parallel.dp_rank(), dp, cfg.seed)
 
     def _resume(self) -> None:
-        found = checkpoint.latest_checkpoint(self.ckpt_root)
+        found = wio.latest_checkpoint(self.ckpt_root)
         if found is None:
             return
-        state = checkpoint.read_training_state(
-            found, parallel.rank(), parallel.world_size(), checkpoint.tensor_state(self.model), self.task.name
+        state = read_training_state(
+            found, parallel.rank(), parallel.world_size(), wio.tensor_state(self.model), self.task.name
         )
         check_optimizer_state(self.optimizer, state.optimizer, found / checkpoint.OPTIM_JSON)
         check_same_data(found, state.meta.get("data_fingerprint"), getattr(self.loader, "fingerprint", None))
         self.loader.load_state_dict(state.loader)
-        checkpoint.load_tensor_state(self.model, state.model)
+        wio.load_tensor_state(self.model, state.model)
         self.ema.load_state_dict(state.ema)
         self.optimizer.load_state_dict(state.optimizer)
-        checkpoint.restore_rng(state.rng_tensors, state.rng_states)
+        restore_rng(state.rng_tensors, state.rng_states)
         self.step, self.last_checkpoint = state.step, found
         if parallel.is_main():
             print(f"resuming from {found} at step {self.step}", flush=True)
@@ -224,12 +181,12 @@ class Trainer:
         with self._autocast():
             loss, metrics = self.task.loss(self.model, batch)
         loss.backward()
-        self._average_gradients()
+        average_gradients(self.model.parameters(), self.group, self.device)
         grad_norm = clip_gradients(self.model.parameters(), self.cfg.grad_clip)
         lr = lr_at(self.step + 1, self.cfg.lr, self.cfg.warmup_steps, self.cfg.steps, self.cfg.min_lr_ratio)
         set_lr(self.optimizer, lr)
         self.optimizer.step()
-        self._broadcast(self.model.buffers())
+        broadcast_from_first(self.model.buffers(), self.group)
         self.ema.update(self.model)
         value = float(loss.detach())
         if not math.isfinite(value):
@@ -240,38 +197,6 @@ class Trainer:
         if self.cfg.precision == "bf16" and self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
-
-    def _average_gradients(self) -> None:
-        """Mean of the gradients over the data-parallel group, in flat buckets.
-
-        A parameter without a gradient on some ranks gets zeros there; one without a gradient on
-        every rank keeps ``None`` (so AdamW skips it, as it would with one process).
-        """
-        if self.group_size == 1:
-            return
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        used = torch.tensor([p.grad is not None for p in params], dtype=torch.float32, device=self.device)  # (P,)
-        dist.all_reduce(used, group=self.group)
-        params = [p for p, u in zip(params, used.tolist()) if u > 0]
-        for p in params:
-            if p.grad is None:
-                p.grad = torch.zeros_like(p)
-        for bucket in buckets([p.grad for p in params]):
-            flat = torch.cat([g.reshape(-1) for g in bucket])  # (numel,)
-            dist.all_reduce(flat, group=self.group)
-            flat.div_(self.group_size)
-            offset = 0
-            for g in bucket:
-                g.copy_(flat[offset:offset + g.numel()].view_as(g))
-                offset += g.numel()
-
-    def _broadcast(self, tensors) -> None:
-        """Every rank takes data-parallel rank 0's values of ``tensors`` (weights, buffers)."""
-        if self.group_size == 1:
-            return
-        src = dist.get_global_rank(self.group, 0)
-        for t in tensors:
-            dist.broadcast(t.data, src=src, group=self.group)
 
     # -------------------------------------------------------- logging, evaluation, checkpoints
 
@@ -303,14 +228,14 @@ class Trainer:
         """The task's evaluation, on every rank, with all RNG states put back afterwards."""
         if not has_evaluate(self.task):
             return {}
-        rng = checkpoint.capture_rng()
+        rng = capture_rng()
         self.model.eval()
         try:
             with torch.no_grad():
                 metrics = {k: float(v) for k, v in self.task.evaluate(self.model).items()}
         finally:
             self.model.train()
-            checkpoint.restore_rng(*rng)
+            restore_rng(*rng)
         if self.writer is not None:
             for key, value in metrics.items():
                 self.writer.add_scalar(f"eval/{key}", value, self.step)
@@ -330,8 +255,8 @@ class Trainer:
         self.last_checkpoint = self.ckpt_root / checkpoint.step_name(self.step)
 
     def _write_main(self, tmp: Path, eval_metrics: dict[str, float]) -> None:
-        model_state = checkpoint.model_state_for_saving(self.model)
-        meta = checkpoint.make_meta(
+        model_state = wio.model_state_for_saving(self.model)
+        meta = wio.make_meta(
             self.step, self.task.name, model_state, world_size=parallel.world_size(),
             data_fingerprint=getattr(self.loader, "fingerprint", None),
             metrics={**{f"train/{k}": v for k, v in getattr(self, "last_metrics", {}).items()},
@@ -352,17 +277,6 @@ class Trainer:
 # ------------------------------------------------------------ helpers
 
 
-def seed_all(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-
-
-def rank_seed(seed: int, rank: int) -> int:
-    """A per-rank seed for training-time randomness (noise draws, dropout) that differs by rank."""
-    return int(np.random.SeedSequence([seed, rank, 1]).generate_state(1)[0])
-
-
 def to_device(batch: Any, device: torch.device) -> Any:
     """Move every tensor inside nested dicts/lists/tuples to ``device``; other leaves stay."""
     if isinstance(batch, torch.Tensor):
@@ -374,54 +288,3 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
-def buckets(tensors: list[torch.Tensor], max_numel: int = _BUCKET_NUMEL) -> list[list[torch.Tensor]]:
-    """Tensors grouped by dtype and device into buckets of at most ``max_numel`` elements (or one tensor)."""
-    out: list[list[torch.Tensor]] = []
-    open_buckets: dict[tuple, list[torch.Tensor]] = {}
-    for t in tensors:
-        key = (t.dtype, t.device)
-        bucket = open_buckets.get(key)
-        if bucket is None or sum(x.numel() for x in bucket) + t.numel() > max_numel:
-            bucket = open_buckets[key] = []
-            out.append(bucket)
-        bucket.append(t)
-    return out
-
-
-def check_same_data(ckpt_dir: Path, saved: str | None, now: str | None) -> None:
-    if saved and now and saved != now:
-        raise ValueError(
-            f"{ckpt_dir} was trained on data with fingerprint {saved}, the loader now reads {now}: the dataset "
-            f"changed, so the saved loader position means nothing; train into a new out"
-        )
-
-
-def _flatten_keys(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for k, v in tree.items():
-            out.update(_flatten_keys(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
-def check_run_folder(out: Path, config: dict, defaults: dict | None = None) -> None:
-    """ValueError unless ``out`` is absent, empty, or a run of the same config (modulo RESUMABLE_KEYS).
-
-    A setting the folder's config lacks (added to the code after the run started) counts as the same
-    when it is at its default in ``defaults``, the value that keeps the behaviour the run had."""
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
-        return
-    saved_path = out / RUN_CONFIG
-    if not saved_path.is_file():
-        raise ValueError(f"{out} is not empty and has no {RUN_CONFIG}: not a training run folder; choose another out")
-    saved = _flatten_keys(OmegaConf.to_container(OmegaConf.load(saved_path), resolve=True))
-    now = _flatten_keys(config)
-    default = _flatten_keys(defaults) if defaults else {}
-    added_at_default = {k for k in set(now) - set(saved) if k in default and now[k] == default[k]}
-    diffs = [f"{k}: {saved.get(k, '<absent>')!r} in the folder, {now.get(k, '<absent>')!r} now"
-             for k in sorted(set(saved) | set(now))
-             if k not in RESUMABLE_KEYS and k not in added_at_default and saved.get(k) != now.get(k)]
-    if diffs:
-        raise ValueError(f"{out} holds another run (config differs: {'; '.join(diffs)}); "
-                         f"use another out, or rerun with the same settings to resume")

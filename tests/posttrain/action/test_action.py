@@ -5,11 +5,12 @@ import pytest
 import torch
 
 from helpers import TINY_DIT, randomized
-from posttrain.action.model import ActionDiT, ActionDiTConfig, load_base_weights
+from posttrain.action.model import ActionDiT, ActionDiTConfig
+from posttrain.common.base import load_base_weights
 from posttrain.common.lora import LoRAConfig, apply_lora, lora_parameters, merge_lora
 from worldsim.diffusion.action_embed import group_actions
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights
+from worldsim.io import load_model_weights
 
 
 def clip(seed=0, b=2, t=3):

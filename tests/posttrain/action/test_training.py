@@ -1,39 +1,60 @@
 """Post-training end to end on a tiny dataset: the action and judge tasks train, evaluate and
 resume; the default-model script assembles a world model the env loads with the simulator's spaces."""
 
+import dataclasses
 import json
+import shutil
 
 import gymnasium as gym
 import numpy as np
-import torch
 import pytest
+import torch
 
 import envs  # noqa: F401
-from worldsim.config import load_config
-from worldsim.training.trainer import Trainer, TrainerConfig
-from posttrain.action.task import ActionTask, ActionTaskConfig
+from evaluation.judges.model import Judges
 from posttrain.action.judge_task import JudgeTask, JudgeTaskConfig
+from posttrain.action.task import ActionTask, ActionTaskConfig
+from worldsim.config import load_config
+from worldsim.io import load_model_weights, read_tensors
+from worldsim.training.trainer import Trainer, TrainerConfig
 
 TINY = {"eval_windows": 4, "eval_horizon": 2, "eval_episodes": 1, "held_out": 0.25, "sample_steps": 2}
 
 
-def fit(task, out, steps=2):
-    return Trainer(TrainerConfig(out=str(out), steps=steps, batch_size=4, progress=False, warmup_steps=1), task).fit()
+def fit(task, out, steps=2, ckpt_every=500):
+    cfg = TrainerConfig(out=str(out), steps=steps, ckpt_every=ckpt_every, batch_size=4, progress=False, warmup_steps=1)
+    return Trainer(cfg, task).fit()
 
 
 def test_action_task_from_a_base_checkpoint_trains_evaluates_and_resumes(artifacts, base_run, tmp_path):
-    cfg = load_config(ActionTaskConfig, data=artifacts["data"], base=base_run,
-                      latent_cache=str(tmp_path / "latents.safetensors"), **TINY)
-    task = ActionTask(cfg)
-    assert task.cfg.tokenizer == artifacts["tokenizer"] and task.cfg.cameras == ["top"]  # from the base
-    final = fit(task, tmp_path / "run")
+    def task():
+        return ActionTask(load_config(ActionTaskConfig, data=artifacts["data"], base=base_run,
+                                      latent_cache=str(tmp_path / "latents.safetensors"), **TINY))
+
+    first = task()
+    assert first.cfg.tokenizer == artifacts["tokenizer"] and first.cfg.cameras == ["top"]  # from the base
+    final = fit(first, tmp_path / "run", steps=4, ckpt_every=2)
     meta = json.loads((final / "meta.json").read_text())
     for key in ("next_frame_psnr", "tokenizer_psnr", "copy_last_frame_psnr", "environment_state_mae",
                 "rollout_psnr_h2"):
         assert np.isfinite(meta["metrics"][f"eval/{key}"]), key
-    again = fit(ActionTask(load_config(ActionTaskConfig, data=artifacts["data"], base=base_run,
-                                       latent_cache=str(tmp_path / "latents.safetensors"), **TINY)), tmp_path / "run")
-    assert again == final
+
+    # a run killed after its step-2 checkpoint, rerun: it trains steps 3 and 4 only, from the saved
+    # weights, optimizer moments, RNG and loader position, and ends bit-identical to the run that never stopped
+    shutil.copytree(tmp_path / "run", tmp_path / "killed")
+    shutil.rmtree(tmp_path / "killed" / "checkpoints" / final.name)
+    (tmp_path / "killed" / "checkpoints" / "latest").write_text("step_0000002\n")
+    resumed, losses = task(), []
+    loss = resumed.loss
+    resumed.loss = lambda model, batch: losses.append(1) or loss(model, batch)
+    again = fit(resumed, tmp_path / "killed", steps=4, ckpt_every=2)
+    assert again.name == final.name and len(losses) == 2
+    for name in ("model.safetensors", "ema.safetensors", "optimizer.safetensors"):
+        want, got = read_tensors(final / name), read_tensors(again / name)
+        assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want), name
+    resumed_metrics = json.loads((again / "meta.json").read_text())["metrics"]
+    assert {k: v for k, v in resumed_metrics.items() if k.startswith("eval/")} == {
+        k: v for k, v in meta["metrics"].items() if k.startswith("eval/")}
 
 
 def test_action_task_refuses_inconsistent_settings(artifacts, base_run, tmp_path):
@@ -45,12 +66,44 @@ def test_action_task_refuses_inconsistent_settings(artifacts, base_run, tmp_path
         ActionTask(ActionTaskConfig(data=artifacts["data"], base=artifacts["tokenizer"]))
 
 
+def held_out_metrics(task, judges) -> dict:
+    """The judge task's metrics computed here, on every step of the held-out episodes only."""
+    cache = task.cache
+    rows = torch.cat([torch.arange(int(cache.starts[e]), int(cache.starts[e + 1])) for e in task.eval_episodes])
+    state = torch.cat([cache.state, cache.env_state], dim=-1)[rows]
+    with torch.no_grad():
+        logit, reward = judges.eval()(cache.latents[rows] / task.cfg.latent_scale, state, cache.action[rows])
+    predicted, actual = (torch.sigmoid(logit) > judges.cfg.threshold).numpy(), cache.success[rows].numpy()
+    tp = int((predicted & actual).sum())
+    return {"success_count": len(rows), "success_positives": actual.sum(),
+            "success_predicted_positives": predicted.sum(), "success_accuracy": (predicted == actual).mean(),
+            "success_precision": tp / predicted.sum() if predicted.any() else 0.0,
+            "success_recall": tp / actual.sum() if actual.any() else 0.0,
+            "always_failure_accuracy": 1.0 - actual.mean(),
+            "reward_mae": float((reward - cache.reward[rows]).abs().mean())}
+
+
 def test_judge_task_reports_held_out_classification_metrics(artifacts, tmp_path):
     task = JudgeTask(JudgeTaskConfig(data=artifacts["data"], tokenizer=artifacts["tokenizer"], held_out=0.25))
+    assert task.eval_episodes and not set(task.eval_episodes) & set(task.train_episodes)
     final = fit(task, tmp_path / "judge")
-    metrics = json.loads((final / "meta.json").read_text())["metrics"]
-    for key in ("success_accuracy", "success_precision", "success_recall", "reward_mae", "always_failure_accuracy"):
-        assert 0.0 <= metrics[f"eval/{key}"] <= 1.0, key
+    saved = {k[5:]: v for k, v in json.loads((final / "meta.json").read_text())["metrics"].items()
+             if k.startswith("eval/")}
+    judges = Judges(task.cfg.model)
+    load_model_weights(judges, final)
+    expected = held_out_metrics(task, judges)
+    assert {k: saved[k] for k in expected} == pytest.approx(expected, abs=1e-6)
+
+    # a threshold at the median probability predicts both classes, so every count and ratio is exercised
+    with torch.no_grad():
+        cache = task.cache
+        state = torch.cat([cache.state, cache.env_state], dim=-1)
+        logit, _ = judges(cache.latents / task.cfg.latent_scale, state, cache.action)
+    judges.cfg = dataclasses.replace(judges.cfg, threshold=float(torch.sigmoid(logit).median()))
+    expected = held_out_metrics(task, judges)
+    assert 0 < expected["success_predicted_positives"] < expected["success_count"]
+    reported = task.evaluate(judges)
+    assert {k: reported[k] for k in expected} == pytest.approx(expected, abs=1e-6)
 
 
 def test_default_model_script_makes_a_world_model_the_env_runs(artifacts, base_run, tmp_path):
@@ -131,7 +184,7 @@ def test_rollout_windows_hold_the_next_h_steps(artifacts, tmp_path):
 def test_rollout_training_starts_from_a_world_models_predictor(artifacts, tmp_path):
     """init= copies the folder's predictor exactly; rollout_horizon trains through fed-back predictions."""
     from posttrain.action.world_model import WorldModel
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
     from worldsim.training.stages import posttrain_stage
 
     common = ["steps=1", "batch_size=4", "held_out=0.25", "progress=false", "predictor=deterministic", "network=conv",

@@ -11,13 +11,14 @@ from helpers import TINY_DIT, randomized
 from posttrain.camera.checkpoint import load_camera_run
 from posttrain.camera.config import CameraTaskConfig
 from posttrain.camera.data import CameraDataConfig, build_dataset
-from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays, load_base_weights
+from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays
 from posttrain.camera.motion import (CameraMotionConfig, action_between, apply_action, look_at, matrix_to_rotvec,
                                      pose_angles, rotvec_to_matrix, sample_orbit)
 from posttrain.camera.task import CameraTask
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights, read_meta
+from posttrain.common.base import load_base_weights
+from worldsim.io import load_model_weights, read_meta
 
 MOTION = CameraMotionConfig()
 

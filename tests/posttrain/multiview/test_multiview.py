@@ -119,10 +119,10 @@ def test_posttrain_multiview_trains_and_reloads(drive_data, tmp_path):
     from posttrain.multiview.checkpoint import load_multiview
     from posttrain.multiview.config import predict_config
     from posttrain.multiview.predict import predict_next_views
-    from worldsim.training import checkpoint as ckpt
+    from worldsim import io as wio
 
     run = train(drive_data, tmp_path / "mv", "diffusion")
-    meta = ckpt.read_meta(run)
+    meta = wio.read_meta(run)
     assert meta["architecture"] == "multiview_world_model"
     assert all(torch.isfinite(torch.tensor(v)) for k, v in meta["metrics"].items() if k.startswith("train/"))
     model, cfg = load_multiview(str(tmp_path / "mv"))
@@ -180,7 +180,7 @@ def test_task_from_a_base_takes_its_sizes_and_weights(drive_data, tmp_path):
 
 
 def ckpt_state(module):
-    from worldsim.training.checkpoint import tensor_state
+    from worldsim.io import tensor_state
 
     return tensor_state(module)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from helpers import TINY_DIT, randomized
-from posttrain.transfer.model import TransferDiT, TransferDiTConfig, load_base_weights, weight_tokens
 from transfer_helpers import tiny_transfer_data, tiny_transfer_run
+
+from posttrain.common.base import load_base_weights
+from posttrain.transfer.model import TransferDiT, TransferDiTConfig, weight_tokens
 from worldsim.diffusion.dit import DiT, DiTConfig
-from worldsim.training.checkpoint import load_model_weights
+from worldsim.io import load_model_weights
 
 CONTROLS = ["edge", "depth", "segmentation"]
 
@@ -31,6 +32,7 @@ def inputs(seed=0, b=2, t=2):
 def transfer_net(base_run) -> TransferDiT:
     net = TransferDiT(TransferDiTConfig(dit=DiTConfig(**TINY_DIT), controls=CONTROLS, branch_blocks=1))
     load_base_weights(net, base_run)
+    net.copy_base_into_branches()
     return net
 
 

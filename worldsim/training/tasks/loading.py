@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from omegaconf import OmegaConf
-
-from worldsim.training.checkpoint import load_model_weights, read_config
+from worldsim.config import structured
+from worldsim.io import load_model_weights, read_config
 
 
 def load_tokenizer(path: str, ema: bool = False):
@@ -15,7 +14,7 @@ def load_tokenizer(path: str, ema: bool = False):
     model_cfg = config.get("task", {}).get("model")
     if config.get("architecture") != "video_tokenizer" or model_cfg is None:
         raise ValueError(f"{path} is not a tokenizer checkpoint (architecture {config.get('architecture')!r})")
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(TokenizerConfig), model_cfg))
+    cfg = structured(TokenizerConfig, model_cfg)
     model = VideoTokenizer(cfg)
     load_model_weights(model, path, ema=ema, architecture="video_tokenizer")
     model.eval().requires_grad_(False)
