@@ -12,7 +12,6 @@ nothing from ``policies`` or ``evaluation``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -177,5 +176,6 @@ def world_model_env(env_id: str) -> WorldModelEnvSpec:
 
 def resolve(path: str):
     """The object a ``"module:attr"`` string names (the module is imported now)."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    from worldsim.entry_points import load_entry_point
+
+    return load_entry_point(path)

@@ -40,7 +40,7 @@ def spread(items: list, k: int) -> list:
 def bc_specs(path: str | Path, per_run: int = 0) -> list[str]:
     """``bc:`` specs for a BC checkpoint folder, or the checkpoints of a run / checkpoints folder
     (``per_run`` > 0: that many, evenly spread from the first to the last)."""
-    from worldsim.training.checkpoint import MODEL, complete_checkpoints
+    from worldsim.io.checkpoints import MODEL, complete_checkpoints
 
     path = Path(path)
     if (path / MODEL).is_file():

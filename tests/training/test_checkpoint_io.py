@@ -20,7 +20,8 @@ from tiny_task import TinyNet, tiny_trainer
 from torch import nn
 
 from worldsim import io as wio
-from worldsim.training.checkpoint import OPTIM_JSON, OPTIM_TENSORS, complete_checkpoints
+from worldsim.io.checkpoints import complete_checkpoints
+from worldsim.training.checkpoint import OPTIM_JSON, OPTIM_TENSORS
 from worldsim.training.flat_state import flatten_state, read_flat_state, unflatten_state
 from worldsim.training.resume import read_training_state
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import importlib
 
 _HOMES = {
-    "checkpoints": ("CONFIG", "EMA", "LATEST", "META", "MODEL", "check_architecture", "latest_checkpoint",
-                    "load_model_weights", "make_meta", "read_config", "read_meta", "resolve_checkpoint", "versions",
+    "checkpoints": ("CONFIG", "EMA", "LATEST", "META", "MODEL", "check_architecture", "complete_checkpoints",
+                    "latest_checkpoint", "load_model_weights", "make_meta", "read_config", "read_meta", "resolve_checkpoint", "versions",
                     "FORMAT_VERSION"),
     "files": ("read_json", "write_bytes", "write_json", "write_text", "write_yaml"),
     "state": ("check_matches", "load_tensor_state", "model_state_for_saving", "param_shapes_hash", "tensor_state"),

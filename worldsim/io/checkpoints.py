@@ -48,6 +48,15 @@ def latest_checkpoint(root: Path) -> Path | None:
     return target
 
 
+def complete_checkpoints(root: Path) -> list[Path]:
+    """Committed checkpoint folders under ``root``, oldest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_") and p.name[5:].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[5:]))
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
     """A checkpoint folder from a checkpoint folder, a run folder or a checkpoints folder."""
     path = Path(path)

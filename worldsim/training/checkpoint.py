@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from worldsim.io.checkpoints import CONFIG, EMA, LATEST, META, MODEL
+from worldsim.io.checkpoints import CONFIG, EMA, LATEST, META, MODEL, complete_checkpoints
 from worldsim.io.files import fsync_dir, write_json, write_text, write_yaml
 from worldsim.io.tensors import write_tensors
 from worldsim.training.flat_state import flatten_state
@@ -86,15 +86,6 @@ def commit(root: Path, step: int, keep_last: int) -> Path:
     fsync_dir(root)
     prune(root, keep_last)
     return final
-
-
-def complete_checkpoints(root: Path) -> list[Path]:
-    """Committed checkpoint folders under ``root``, oldest first."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_") and p.name[5:].isdigit()]
-    return sorted(found, key=lambda p: int(p.name[5:]))
 
 
 def prune(root: Path, keep_last: int) -> None:
