@@ -137,9 +137,10 @@ def main(argv=None) -> None:
     for predictor in predictors_of(args.checkpoint):
         ol = open_loop(args.checkpoint, predictor, args.episodes, args.horizon)
         result["open_loop"][predictor] = ol
-        print(predictor, "step 1/10/40 PSNR", [round(ol["psnr"][t], 1) for t in (1, 10, args.horizon)],
-              "block cm", [round(ol["block_cm"][t], 2) for t in (1, 10, args.horizon)],
-              "pusher cm", [round(ol["pusher_cm"][t], 2) for t in (1, 10, args.horizon)])
+        shown = sorted({1, min(10, args.horizon), args.horizon})
+        print(predictor, f"steps {shown}: PSNR", [round(ol["psnr"][t], 1) for t in shown],
+              "block cm", [round(ol["block_cm"][t], 2) for t in shown],
+              "pusher cm", [round(ol["pusher_cm"][t], 2) for t in shown])
     if not args.skip_speed:
         result["speed_steps_per_s"] = speed(args.checkpoint, args.steps)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
