@@ -35,7 +35,7 @@ def load_run(run: str) -> tuple[torch.nn.Module, dict]:
     if cfg.is_latent:
         from posttrain.pixel_unet.latent_dit import with_tokenizer
 
-        net_cfg = with_tokenizer(net_cfg)
+        net_cfg = with_tokenizer(net_cfg)[0]
     model = make_predictor(cfg.predictor, net_cfg, cfg.edm)
     load_tensor_state(model, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
     return model.eval().requires_grad_(False), {"kind": cfg.predictor, "net": to_dict(net_cfg),

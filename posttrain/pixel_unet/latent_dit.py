@@ -1,9 +1,9 @@
 """The Cosmos-style predictors of the pixel world model: a frozen causal video tokenizer and a
 megatron-core DiT that predicts the next frame's latent.
 
-    cfg = with_tokenizer(LatentDiTConfig(tokenizer="runs/tok4", layout=2))
+    cfg, tokenizer = with_tokenizer(LatentDiTConfig(tokenizer="runs/tok4", layout=2))
     pred = make_predictor("latent_deterministic", cfg, EDMSettings())     # predictors.py
-    load_tokenizer_weights(pred, cfg.tokenizer); pred.net.fit_scale(frames)   # before training
+    pred.net.tokenizer.load_state_dict(tokenizer.state_dict()); pred.net.fit_scale(frames)   # before training
     loss, frame = pred.loss(context, actions, ctx_sigma, target, weight, base=last, layout=maps)
     nxt = pred.predict(context, actions, generators, layout=maps)       # (B, 3, H, W)
 
@@ -35,18 +35,19 @@ from worldsim.diffusion.edm import loss_weight, lognormal_sigma, preconditioning
 from worldsim.diffusion.samplers import karras_sigmas
 from worldsim.tokenizer.model import VideoTokenizer
 
-def with_tokenizer(cfg: LatentDiTConfig) -> LatentDiTConfig:
-    """``cfg`` with ``tokenizer_model`` read from the ``tokenizer`` run (refused unless per-frame)."""
+def with_tokenizer(cfg: LatentDiTConfig) -> tuple[LatentDiTConfig, VideoTokenizer]:
+    """(``cfg`` with ``tokenizer_model`` read from the ``tokenizer`` run, that tokenizer loaded);
+    refused unless the tokenizer codes each frame alone."""
     from worldsim.training.tasks.loading import load_tokenizer
 
     if not cfg.tokenizer:
         raise ValueError("a latent predictor needs latent.tokenizer=RUN (worldsim train tokenizer ... "
                          "model.temporal_compression=1)")
-    model_cfg = load_tokenizer(cfg.tokenizer).cfg
-    if model_cfg.temporal_compression != 1:
-        raise ValueError(f"tokenizer {cfg.tokenizer} has temporal_compression={model_cfg.temporal_compression}; "
+    tokenizer = load_tokenizer(cfg.tokenizer)
+    if tokenizer.cfg.temporal_compression != 1:
+        raise ValueError(f"tokenizer {cfg.tokenizer} has temporal_compression={tokenizer.cfg.temporal_compression}; "
                          f"the world model encodes each frame alone, so it must be 1")
-    return dataclasses.replace(cfg, tokenizer_model=model_cfg)
+    return dataclasses.replace(cfg, tokenizer_model=tokenizer.cfg), tokenizer
 
 
 class LatentDiTNet(nn.Module):
@@ -105,7 +106,7 @@ class LatentDiTNet(nn.Module):
             extra = video.new_zeros(b, self.layout_channels, tc + 1, *video.shape[-2:])
             extra[:, :, -1] = F.pixel_unshuffle(layout, self.stride)
             video = torch.cat([video, extra], dim=1)
-        cond = torch.ones(b, tc + 1, dtype=torch.bool)
+        cond = torch.ones(b, tc + 1, dtype=torch.bool, device=video.device)
         cond[:, -1] = False
         emb = self.frame_embed(self.frame_features(actions, ctx_sigma, tc))  # (B, T, hidden)
         return self.dit(video, c_noise, extra_emb=emb, cond_mask=cond)[:, :c, -1]
@@ -118,15 +119,13 @@ class LatentDiTNet(nn.Module):
         sigma = torch.cat([ctx_sigma[:, None].expand(b, tc), ctx_sigma.new_zeros(b, 1)], dim=1)
         if self.cfg.anchor:
             sigma[:, 0] = 0.0  # the anchor frame is never noised
-        slot = torch.zeros(b, tc + 1)
+        slot = actions.new_zeros(b, tc + 1)
         slot[:, -1] = 1.0
         return torch.cat([into, 10.0 * sigma[..., None], slot[..., None]], dim=-1)
 
 
-def latent_weight(weight, stride: int, shape) -> Tensor:
-    """A pixel weight (B, 1, H, W) (or a scalar) max-pooled onto the latent grid."""
-    if not torch.is_tensor(weight):
-        return torch.full(shape, float(weight))
+def latent_weight(weight: Tensor, stride: int) -> Tensor:
+    """A pixel weight map (B, 1, H, W) max-pooled onto the latent grid (B, 1, h, w)."""
     return F.max_pool2d(weight, stride)
 
 
@@ -150,7 +149,7 @@ class LatentDeterministic(nn.Module):
              layout=None) -> tuple[Tensor, Tensor]:
         z = self(context, actions, ctx_sigma, base, layout)
         z_target = self.net.encode(target[:, None])[:, :, 0]
-        w = latent_weight(weight, self.net.stride, z.shape[:1] + (1,) + z.shape[-2:])
+        w = latent_weight(weight, self.net.stride)
         return (w * (z - z_target) ** 2).mean(), self.net.decode(z.detach())
 
     @torch.no_grad()
@@ -185,7 +184,7 @@ class LatentDiffusion(nn.Module):
                                 self.edm.sigma_max, generator=generator)
         noisy = change + sigma.view(-1, 1, 1, 1) * torch.randn(change.shape, generator=generator)
         denoised = self.denoise(noisy, sigma, z_ctx, actions, ctx_sigma, layout)
-        w = latent_weight(weight, self.net.stride, change.shape[:1] + (1,) + change.shape[-2:])
+        w = latent_weight(weight, self.net.stride)
         lam = loss_weight(sigma, self.edm.sigma_data).view(-1, 1, 1, 1)
         return (w * lam * (denoised - change) ** 2).mean(), self.net.decode((z_base + denoised).detach())
 
@@ -206,9 +205,3 @@ class LatentDiffusion(nn.Module):
 
 LATENT_CLASSES = {"latent_deterministic": LatentDeterministic, "latent_diffusion": LatentDiffusion}
 
-
-def load_tokenizer_weights(model: nn.Module, path: str) -> None:
-    """Copy a tokenizer run's weights into a latent predictor (before training)."""
-    from worldsim.training.tasks.loading import load_tokenizer
-
-    model.net.tokenizer.load_state_dict(load_tokenizer(path).state_dict())

@@ -150,10 +150,11 @@ def build_model(cfg: PixelTrainConfig, episodes: Episodes):
     scale measured on the training frames."""
     if not cfg.is_latent:
         return make_predictor(cfg.predictor, cfg.net, cfg.edm)
-    from posttrain.pixel_unet.latent_dit import load_tokenizer_weights, with_tokenizer
+    from posttrain.pixel_unet.latent_dit import with_tokenizer
 
-    model = make_predictor(cfg.predictor, with_tokenizer(cfg.network()), cfg.edm)
-    load_tokenizer_weights(model, cfg.latent.tokenizer)
+    net_cfg, tokenizer = with_tokenizer(cfg.network())
+    model = make_predictor(cfg.predictor, net_cfg, cfg.edm)
+    model.net.tokenizer.load_state_dict(tokenizer.state_dict())
     pick = np.random.default_rng(cfg.seed).choice(len(episodes.frames), min(512, len(episodes.frames)), replace=False)
     model.net.fit_scale(episodes.frames[torch.from_numpy(pick)].float() / 127.5 - 1.0)
     return model
