@@ -61,7 +61,8 @@ class StateGrounding:
         return torch.where(near, nxt, last)
 
     @torch.no_grad()
-    def advance(self, states: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-        """The next state (N, 10) and its layout maps (N, C, H, W)."""
+    def advance(self, states: Tensor, actions: Tensor, maps: bool = True) -> tuple[Tensor, Tensor | None]:
+        """The next state (N, 10) and its layout maps (N, C, H, W); no maps with ``maps=False``
+        (nothing will be painted)."""
         nxt = self.dynamics(states, actions)
-        return nxt, self.layout(nxt)
+        return nxt, self.layout(nxt) if maps else None

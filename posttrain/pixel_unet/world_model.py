@@ -159,7 +159,7 @@ class PixelWorldModel:
         sim = sim_acts = layout = None
         if self.grounding is not None:
             sim_acts = torch.cat([state.sim_actions, action[:, None]], dim=1)
-            sim, layout = self.grounding.advance(state.sim_states, sim_acts)
+            sim, layout = self.grounding.advance(state.sim_states, sim_acts, maps=render)
         n, _, h, w = state.frames[:, -1].shape
         shown = self._next_frame(state, acts, sim, layout) if render else np.zeros((n, h, w, 3), np.uint8)
         nxt = to_float(shown)  # (N, 3, H, W): continue from exactly what the policy sees
