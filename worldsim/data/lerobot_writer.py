@@ -32,7 +32,8 @@ import pyarrow.parquet as pq
 
 from worldsim.data import features as F
 from worldsim.data import stats as S
-from worldsim.data.video import VideoCodec, VideoFileEncoder, video_info
+from worldsim.data.rolling_files import RollingParquet, RollingVideo
+from worldsim.data.video import VideoCodec, video_info
 
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
@@ -41,7 +42,6 @@ _RESERVED_INFO_KEYS = {
     "codebase_version", "robot_type", "total_episodes", "total_frames", "total_tasks", "chunks_size",
     "data_files_size_in_mb", "video_files_size_in_mb", "fps", "splits", "data_path", "video_path", "features",
 }
-_MB = 1024**2
 
 
 @dataclass
@@ -79,97 +79,6 @@ class WriterConfig:
             self.codec().check(height, width, key)
 
 
-class _FileSlots:
-    """Chunk/file numbering shared by data, episodes and video files (lerobot's rule)."""
-
-    def __init__(self, chunks_size: int):
-        self.chunks_size = chunks_size
-        self.chunk, self.file = 0, -1
-
-    def advance(self) -> tuple[int, int]:
-        if self.file == self.chunks_size - 1:
-            self.chunk, self.file = self.chunk + 1, 0
-        else:
-            self.file += 1
-        return self.chunk, self.file
-
-
-class _RollingParquet:
-    """Appends tables to data/chunk-XXX/file-XXX.parquet-style files, rolling over by size."""
-
-    def __init__(self, root: Path, template: str, limit_mb: float, chunks_size: int, metadata=None):
-        self.root, self.template, self.limit = root, template, limit_mb * _MB
-        self._slots = _FileSlots(chunks_size)
-        self._metadata = metadata
-        self._writer: pq.ParquetWriter | None = None
-        self._bytes = 0
-
-    def place(self, nbytes: int) -> tuple[int, int]:
-        """The (chunk, file) the next ``nbytes`` go to, opening a new file when this one is full."""
-        if self._writer is not None and self._bytes + nbytes >= self.limit:
-            self.close()
-        if self._writer is None:
-            self._slots.advance()
-        return self._slots.chunk, self._slots.file
-
-    def write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            path = self.root / self.template.format(chunk_index=self._slots.chunk, file_index=self._slots.file)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            schema = table.schema.with_metadata(self._metadata) if self._metadata else table.schema
-            self._writer = pq.ParquetWriter(path, schema, compression="snappy")
-            self._bytes = 0
-        self._writer.write_table(table.cast(self._writer.schema))
-        self._bytes += table.nbytes
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
-
-class _RollingVideo:
-    """One video key: episodes appended to an open mp4, rolling over by size."""
-
-    def __init__(self, root: Path, key: str, cfg: WriterConfig):
-        self.root, self.key, self.cfg = root, key, cfg
-        self.height, self.width, _ = cfg.features[key]["shape"]
-        self._slots = _FileSlots(cfg.chunks_size)
-        self._encoder: VideoFileEncoder | None = None
-        self.first_path: Path | None = None
-
-    def add_episode(self, frames: np.ndarray) -> dict[str, Any]:
-        """Encode uint8 (T, H, W, 3) frames; return the episode's videos/<key>/... columns."""
-        if self._encoder is not None and self._is_full(len(frames)):
-            self.close()
-        if self._encoder is None:
-            self._open_next()
-        start = self._encoder.frames_written
-        self._encoder.write(frames)
-        prefix, fps = f"videos/{self.key}", self.cfg.fps
-        return {
-            f"{prefix}/chunk_index": self._slots.chunk,
-            f"{prefix}/file_index": self._slots.file,
-            f"{prefix}/from_timestamp": start / fps,
-            f"{prefix}/to_timestamp": self._encoder.frames_written / fps,
-        }
-
-    def _is_full(self, num_frames: int) -> bool:
-        estimate = self._encoder.estimated_bytes() + self._encoder.bytes_per_frame() * num_frames
-        return estimate >= self.cfg.video_files_size_in_mb * _MB
-
-    def _open_next(self) -> None:
-        chunk, file = self._slots.advance()
-        path = self.root / VIDEO_PATH.format(video_key=self.key, chunk_index=chunk, file_index=file)
-        self._encoder = VideoFileEncoder(path, self.cfg.fps, self.height, self.width, self.cfg.codec())
-        self.first_path = self.first_path or path
-
-    def close(self) -> None:
-        if self._encoder is not None:
-            self._encoder.close()
-            self._encoder = None
-
-
 class LeRobotWriter:
     """Streams episodes into a new LeRobotDataset v3.0 folder; see the module docstring."""
 
@@ -178,11 +87,13 @@ class LeRobotWriter:
         self.root, self.cfg = Path(root), cfg
         _claim_empty_root(self.root)
         self.features = F.with_defaults(cfg.features)  # user features, then the 5 default columns
-        self._data = _RollingParquet(
+        self._data = RollingParquet(
             self.root, DATA_PATH, cfg.data_files_size_in_mb, cfg.chunks_size, F.hf_schema_metadata(self.features)
         )
-        self._episode_files = _RollingParquet(self.root, EPISODES_PATH, cfg.data_files_size_in_mb, cfg.chunks_size)
-        self._videos = {key: _RollingVideo(self.root, key, cfg) for key in F.video_keys(self.features)}
+        self._episode_files = RollingParquet(self.root, EPISODES_PATH, cfg.data_files_size_in_mb, cfg.chunks_size)
+        self._videos = {key: RollingVideo(self.root, key, VIDEO_PATH, cfg.features[key]["shape"], cfg.fps, cfg.codec(),
+                                        cfg.video_files_size_in_mb, cfg.chunks_size)
+                        for key in F.video_keys(self.features)}
         self._episode_rows: list[dict[str, Any]] = []
         self._tasks: dict[str, int] = {}
         self._stats: dict[str, S.Stats] | None = None
