@@ -125,12 +125,12 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     wm = gym.make(WM_ID, checkpoint=args.checkpoint, sample_steps=args.sample_steps)
-    cfg = wm.unwrapped.cfg
+    cfg = wm.unwrapped.model.cfg
     sim = gym.make(SIM_ID, cameras=tuple(cfg.sim["cameras"]), image_size=(cfg.sim["height"], cfg.sim["width"]))
     records = [episode(sim, wm, args.seed + i, args.horizon) for i in range(args.episodes)]
     steps = sum(len(r["sim"]) - 1 for r in records)
     result = {"checkpoint": args.checkpoint or "default", "predictor": cfg.predictor,
-              "sample_steps": wm.unwrapped.predict_cfg.steps, "episodes": args.episodes, "horizon": args.horizon,
+              "sample_steps": wm.unwrapped.model.predict_cfg.steps, "episodes": args.episodes, "horizon": args.horizon,
               "steps": steps, **fidelity(records), "sampson": consistency(records), **pose_error(records),
               "sim_step_ms": 1000 * sum(r["sim_s"] for r in records) / steps,
               "wm_step_ms": 1000 * sum(r["wm_s"] for r in records) / steps,

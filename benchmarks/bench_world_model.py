@@ -33,8 +33,8 @@ WM_ID = "worldsim/WorldModel-v0"
 
 def register() -> None:
     if WM_ID not in gym.registry:
-        gym.register(WM_ID, entry_point="envs.world_model_env:WorldModelEnv",
-                     vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv", max_episode_steps=100)
+        gym.register(WM_ID, entry_point="envs.world_model.env:WorldModelEnv",
+                     vector_entry_point="envs.world_model.vector_env:WorldModelVectorEnv", max_episode_steps=100)
 
 
 def untrained_default(folder: str) -> str:

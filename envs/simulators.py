@@ -139,12 +139,12 @@ DRIVING_MULTIVIEW = SimulatorSpec(
 SIMULATORS: tuple[SimulatorSpec, ...] = (TABLETOP_PUSH, METAWORLD, DRIVING_MULTIVIEW)
 
 WORLD_MODEL_ENVS: tuple[WorldModelEnvSpec, ...] = (
-    WorldModelEnvSpec("worldsim/WorldModel-v0", "envs.world_model_env:WorldModelEnv", 100,
-                      vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv",
+    WorldModelEnvSpec("worldsim/WorldModel-v0", "envs.world_model.env:WorldModelEnv", 100,
+                      vector_entry_point="envs.world_model.vector_env:WorldModelVectorEnv",
                       default_model=TABLETOP_PUSH.world_model),
-    WorldModelEnvSpec("worldsim/DrivingWorldModel-v0", "envs.multiview_world_env:MultiViewWorldModelEnv", 150,
+    WorldModelEnvSpec("worldsim/DrivingWorldModel-v0", "envs.world_model.multiview_env:MultiViewWorldModelEnv", 150,
                       default_model="world_models/driving_multiview"),
-    WorldModelEnvSpec("worldsim/CameraWorld-v0", "envs.camera_world_env:CameraWorldEnv", 50,
+    WorldModelEnvSpec("worldsim/CameraWorld-v0", "envs.world_model.camera_env:CameraWorldEnv", 50,
                       default_model="world_models/camera_tabletop"),
     # the simulator with a world model's state head and judge in place of its true state and success
     WorldModelEnvSpec("worldsim/PerceivedSim-v0", "envs.world_model.perceived:PerceivedSimEnv", 100,

@@ -1,6 +1,10 @@
-"""Shared pieces of the world-model envs (single and native vector): loading and checking a
-world-model folder against the simulator it imitates, spaces, and where episodes start.
+"""The world-model envs and what they share.
 
-Nothing heavy is imported here; ``envs/world_model_env.py`` and ``envs/world_model_vector_env.py``
-import these modules when an env is made.
+``env.py`` (``worldsim/WorldModel-v0``) and ``vector_env.py`` (its native vector env) step any
+folder-loaded world model (``posttrain.common.interface.WorldModel``); ``camera_env.py``
+(``worldsim/CameraWorld-v0``) and ``multiview_env.py`` (``worldsim/DrivingWorldModel-v0``) step
+the camera and multi-view recipes' world models; ``perceived.py`` is ``worldsim/PerceivedSim-v0``.
+``session.py`` loads and checks a folder against the simulator it imitates and builds spaces;
+``resets.py`` says where episodes start. Nothing heavy is imported here: the registry names
+these modules by string and they are imported when an env is made.
 """

@@ -13,7 +13,7 @@ import numpy as np
 
 from posttrain.camera.clips import CameraEpisodes
 from posttrain.camera.motion import action_between
-from posttrain.camera.world_model import CameraWorldModel
+from posttrain.camera.world_model import CAMERA, CameraWorldModel
 
 
 def held_out_rollouts(wm: CameraWorldModel, data: CameraEpisodes, episodes: list[int], horizon: int,
@@ -27,12 +27,12 @@ def held_out_rollouts(wm: CameraWorldModel, data: CameraEpisodes, episodes: list
         raise ValueError(f"eval_horizon={horizon} needs episodes of at least {horizon + 1} frames")
     truth = np.stack([data.frames[s.start:s.start + horizon + 1] for s in spans])
     poses = np.stack([data.poses[s.start:s.start + horizon + 1] for s in spans])
-    state = wm.start(truth[:, 0], poses[:, 0], seeds=[seed + e for e in episodes])
+    state = wm.start({CAMERA: truth[:, :1]}, poses[:, 0], seeds=[seed + e for e in episodes])
     generated = [truth[:, 0]]
     for t in range(horizon):
         actions = np.stack([action_between(p[t], p[t + 1], wm.motion) for p in poses])
-        state, frames = wm.step(state, actions)
-        generated.append(frames)
+        state, frames, _ = wm.step(state, actions)
+        generated.append(frames[CAMERA])
     return np.stack(generated, axis=1), truth, poses
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from posttrain.common.runtime import ensure_megatron
 from posttrain.multiview.config import ARCHITECTURE, MultiViewTaskConfig
-from posttrain.multiview.model import MultiViewWorldModel
+from posttrain.multiview.model import MultiViewNetwork
 from posttrain.multiview.task import build_multiview_model
 from worldsim import io as wio
 from worldsim.config import structured
 
 
-def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewWorldModel, MultiViewTaskConfig]:
+def load_multiview(path: str, ema: bool = False) -> tuple[MultiViewNetwork, MultiViewTaskConfig]:
     """(model in eval mode, resolved config) of a ``worldsim posttrain multiview`` run or checkpoint."""
     config = wio.read_config(path)
     if config.get("architecture") != ARCHITECTURE:

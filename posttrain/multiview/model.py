@@ -142,7 +142,7 @@ class StateDeltaHead(nn.Module):
         return F.mse_loss(self.normalized(current, nxt, state, action), target)
 
 
-class MultiViewWorldModel(nn.Module):
+class MultiViewNetwork(nn.Module):
     """What ``worldsim posttrain multiview`` trains: the multi-view ``dynamics`` and the ``state_head``."""
 
     def __init__(self, dynamics: MultiViewDiT, state_head: StateDeltaHead):

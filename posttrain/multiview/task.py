@@ -39,7 +39,7 @@ from posttrain.common.frames import to_uint8
 from posttrain.common.latents import LatentDataset, decode_views, load_or_build_latents
 from posttrain.common.windows import LatentWindows, WindowLoader
 from posttrain.multiview.config import ARCHITECTURE, DEFAULT_CODEC, MultiViewTaskConfig, predict_config, resolve_base
-from posttrain.multiview.model import MultiViewDiT, MultiViewDiTConfig, MultiViewWorldModel, StateDeltaHead
+from posttrain.multiview.model import MultiViewDiT, MultiViewDiTConfig, MultiViewNetwork, StateDeltaHead
 from posttrain.multiview.model import multiview_inputs, widen_base_into
 from posttrain.multiview.predict import predict_next_views, regress_next_views
 from worldsim.conditioning.view_embed import ViewEmbedConfig
@@ -49,12 +49,12 @@ from worldsim.data.lerobot_reader import LeRobotDatasetReader
 from worldsim.diffusion.edm import training_loss
 
 
-def build_multiview_model(cfg: MultiViewTaskConfig) -> MultiViewWorldModel:
+def build_multiview_model(cfg: MultiViewTaskConfig) -> MultiViewNetwork:
     """The untrained network of a resolved config (sizes filled from the data)."""
     net_cfg = MultiViewDiTConfig(dit=cfg.model, latent_channels=cfg.model.in_channels - cfg.view_channels,
                                  views=ViewEmbedConfig(num_views=len(cfg.cameras), channels=cfg.view_channels),
                                  action_dim=cfg.action_dim)
-    return MultiViewWorldModel(MultiViewDiT(net_cfg), StateDeltaHead(cfg.state_head))
+    return MultiViewNetwork(MultiViewDiT(net_cfg), StateDeltaHead(cfg.state_head))
 
 
 def read_rig(data: str, cameras: list[str]) -> dict:

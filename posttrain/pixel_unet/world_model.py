@@ -206,6 +206,22 @@ class PixelWorldModel:
 
         return PixelPerception(self)
 
+    def encode(self, frames: dict) -> torch.Tensor:
+        """{camera: uint8 (N, H, W, 3)} -> (N, 3, H, W) in [-1, 1]: the frames are this model's latents."""
+        return to_float(np.asarray(frames[self.cameras[0]]))
+
+    def decode(self, latents: torch.Tensor) -> dict[str, np.ndarray]:
+        """(N, 3, H, W) in [-1, 1] -> {camera: uint8 (N, H, W, 3)}; exact inverse of ``encode``."""
+        return {self.cameras[0]: to_uint8(latents)}
+
+    def judge_step(self, state: PixelState, actions=None, next_state: Optional[PixelState] = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(reward (N,), success (N,)): the task's rule on the state after the step (``next_state``,
+        or ``state`` alone when only one is given), as ``step`` judges."""
+        after = state if next_state is None else next_state
+        reward, success = self.rule(after.agent_pos.numpy(), after.environment_state.numpy())
+        return np.asarray(reward, np.float32), np.asarray(success, bool)
+
     # -------------------------------------------------------- input checks
 
     def _check_frames(self, frames: dict) -> torch.Tensor:

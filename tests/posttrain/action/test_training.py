@@ -117,7 +117,7 @@ def test_default_model_script_makes_a_world_model_the_env_runs(artifacts, base_r
     config_text = (out / "config.yaml").read_text()
     assert "deterministic" in config_text and "diffusion" in config_text
     sim = gym.make("worldsim/TabletopPush-v0", cameras=("top",), image_size=32)
-    from envs.world_model_env import WorldModelEnv
+    from envs.world_model.env import WorldModelEnv
 
     for predictor in ("deterministic", "diffusion"):
         env = WorldModelEnv(out, predictor=predictor, reset_source="dataset")
@@ -143,7 +143,7 @@ def test_train_and_posttrain_stages_route_to_these_tasks(artifacts, tmp_path):
 
 
 def test_add_predictor_extends_a_world_model_and_refuses_mismatches(artifacts, tmp_path):
-    from envs.world_model_env import WorldModelEnv
+    from envs.world_model.env import WorldModelEnv
     from posttrain.action.export import add_predictor, export_world_model
     from worldsim.training.stages import posttrain_stage, train_stage
 

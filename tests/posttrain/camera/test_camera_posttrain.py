@@ -171,9 +171,11 @@ def test_a_residual_model_adds_its_sample_to_the_last_view():
     for residual in (True, False):
         wm = CameraWorldModel(net, load_codec("pixels:4"), k, 16, 16, MOTION, sampling=SamplingConfig(steps=2),
                               residual=residual)
-        start = wm.start(frames, poses, seeds=[5, 6])
-        state, out = wm.step(start, action)
+        start = wm.start({"camera": frames[:, None]}, poses, seeds=[5, 6])
+        state, out, extras = wm.step(start, action)
+        out = out["camera"]
         latents[residual] = state.latents[:, :, -1]
+        assert extras["reward"].tolist() == [0.0, 0.0] and extras["success"].tolist() == [False, False]
         assert out.shape == (2, 16, 16, 3) and out.dtype == np.uint8
         assert np.allclose(state.poses[:, -1], [apply_action(p, a, MOTION) for p, a in zip(poses, action)])
     assert torch.allclose(latents[True] - latents[False], start.latents[:, :, -1], atol=1e-5)

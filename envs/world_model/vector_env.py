@@ -26,7 +26,7 @@ from gymnasium.vector.utils import batch_space
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source
 from envs.world_model.session import load_for_env, observation, render_option, spaces
-from envs.world_model_env import MODEL_SEED_HIGH
+from envs.world_model.env import MODEL_SEED_HIGH
 
 
 class WorldModelVectorEnv(VectorEnv):

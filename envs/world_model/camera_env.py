@@ -99,7 +99,8 @@ class CameraWorldEnv(gym.Env):
         scene.reset(int(self.np_random.integers(2**31)) if seed is None else seed)
         pose = start_pose(self.np_random, OrbitConfig())
         frame = scene.render(pose)
-        self.state = self.model.start(frame[None], pose[None], seeds=[int(self.np_random.integers(MODEL_SEED_HIGH))])
+        self.state = self.model.start({CAMERA: frame[None, None]}, pose[None],
+                                      seeds=[int(self.np_random.integers(MODEL_SEED_HIGH))])
         self._obs = self._observation(frame, pose)
         return self._obs, {"is_success": False}
 
@@ -107,8 +108,9 @@ class CameraWorldEnv(gym.Env):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         a = validate_action(action, self.action_space)
-        self.state, frames = self.model.step(self.state, a[None])
-        self._obs = self._observation(frames[0], self.state.poses[0, -1])
+        self.state, frames, extras = self.model.step(self.state, a[None])
+        self._obs = {"pixels": {CAMERA: np.array(frames[CAMERA][0], np.uint8)}, "agent_pos": extras["agent_pos"][0],
+                     "environment_state": extras["environment_state"][0]}
         return self._obs, 0.0, False, False, {"is_success": False}
 
     @staticmethod

@@ -107,7 +107,7 @@ def test_agent_pos_is_integrated_from_the_start_state(checkpoint):
     """The state head predicts changes: with its output layer zeroed, every step adds exactly the
     mean training change to the state the simulator gave at reset."""
     env = gym.make(WM_ID, checkpoint=checkpoint).unwrapped
-    head = env.model.state_head
+    head = env.model.network.state_head
     torch.nn.init.zeros_(head.mlp_2.weight), torch.nn.init.zeros_(head.mlp_2.bias)
     obs, _ = env.reset(seed=0)
     start = np.concatenate([obs["agent_pos"], obs["environment_state"]])

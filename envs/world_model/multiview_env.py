@@ -42,7 +42,9 @@ class MultiViewWorldModelEnv(gym.Env):
     folded into one token sequence, with a learned view embedding and joint attention across
     views) imitating ``worldsim/DrivingMultiView-v0``. Each ``step`` generates the next frame of
     every view in one pass per sampling step, conditioned on the last frames of every view and
-    on the ego action. After ``reset`` the simulator is never stepped, read or queried.
+    on the ego action. After ``reset`` the simulator is never stepped, read or queried. The env
+    only converts observations and actions; the stepping and the rules are
+    ``posttrain.multiview.world_model.MultiViewWorldModel``'s.
 
     ## Action Space
     The simulator's ``Box(-1, 1, (2,), float32)``: ``(steering, acceleration)``. Bad actions
@@ -89,57 +91,48 @@ class MultiViewWorldModelEnv(gym.Env):
     def __init__(self, checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, cameras=None,
                  image_size=None, goal_distance: float = GOAL_DISTANCE, ema: bool = False,
                  render_mode: str | None = "rgb_array"):
-        import dataclasses
-
-        from posttrain.multiview.checkpoint import load_multiview
-        from posttrain.multiview.config import predict_config
+        from posttrain.multiview.world_model import MultiViewWorldModel
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
         path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
-        self.model, self.cfg = load_multiview(path, ema=ema)
-        self.sim = self.cfg.sim
+        self.model = MultiViewWorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
+                                              ema=ema, goal_distance=goal_distance)
+        self.sim = self.model.sim
         check_expected(self.sim, path, cameras, image_size)
-        if predictor is not None and predictor != self.cfg.predictor:
-            raise ValueError(f"{path} was trained as predictor={self.cfg.predictor!r}, not {predictor!r}")
-        overrides = {k: v for k, v in (("steps", sample_steps), ("sampler", sampler)) if v is not None}
-        self.predict_cfg = dataclasses.replace(predict_config(self.cfg), **overrides)
-        self.cameras = list(self.sim["cameras"])
+        self.cameras = list(self.model.cameras)
         self.observation_space = observation_space(self.cameras, self.sim["height"], self.sim["width"],
                                                    self.sim["agent_dim"], self.sim["env_dim"])
         low, high = (np.asarray(self.sim[k], np.float32) for k in ("action_low", "action_high"))
         self.action_space = gym.spaces.Box(low, high, low.shape, np.float32)
         self.goal_distance, self.render_mode = float(goal_distance), render_mode
         self.source = make_reset_source(self.sim, "sim")
-        self.latents = self.state = self.generator = self._obs = None
+        self.state = self._obs = None
 
     # ------------------------------------------------------------ gym API
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        import torch
-
         super().reset(seed=seed)
         start = self.source.initial(seed, self.np_random)
-        self.generator = torch.Generator().manual_seed(int(self.np_random.integers(MODEL_SEED_HIGH)))
-        latents = self.encode({c: f[None] for c, f in start.frames.items()})  # (1, C, h, V*w)
-        self.latents = latents[:, :, None].repeat(1, 1, self.cfg.context_frames, 1, 1)  # (1, C, K, h, V*w)
-        state = np.concatenate([start.agent_pos, start.environment_state]).astype(np.float32)
-        self.state = torch.from_numpy(state)[None]  # (1, D + E)
-        self.start_x = float(start.agent_pos[0])
-        self._obs = self._observation({c: np.array(f) for c, f in start.frames.items()})
+        model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
+        self.state = self.model.start({c: f[None, None] for c, f in start.frames.items()}, None,
+                                      {"agent_pos": np.asarray(start.agent_pos)[None],
+                                       "environment_state": np.asarray(start.environment_state)[None]}, [model_seed])
+        self._obs = {"pixels": {c: np.array(f) for c, f in start.frames.items()},
+                     "agent_pos": np.asarray(start.agent_pos, np.float32).copy(),
+                     "environment_state": np.asarray(start.environment_state, np.float32).copy()}
         return self._obs, {"is_success": bool(start.is_success)}
 
     def step(self, action):
-        if self.latents is None:
+        if self.state is None:
             raise RuntimeError("call reset() before step()")
         a = validate_action(action, self.action_space)
-        before = self.state[0].numpy().copy()
-        frames = self._advance(a)
-        self._obs = self._observation(frames)
-        crashed, success = self._judge()
-        reward = 0.1 * (self._obs["agent_pos"][0] - before[0]) - 0.1 * abs(self._obs["environment_state"][18])
-        reward += -10.0 if crashed else 10.0 if success else 0.0
-        return self._obs, float(reward), bool(crashed or success), False, {"is_success": success}
+        self.state, frames, extras = self.model.step(self.state, a[None])
+        self._obs = {"pixels": {c: f[0] for c, f in frames.items()}, "agent_pos": extras["agent_pos"][0],
+                     "environment_state": extras["environment_state"][0]}
+        success = bool(extras["success"][0])
+        terminated = bool(extras["crashed"][0]) or success
+        return self._obs, float(extras["reward"][0]), terminated, False, {"is_success": success}
 
     def render(self):
         if self.render_mode is None:
@@ -150,59 +143,6 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def close(self):
         self.source.close()
-
-    # ------------------------------------------------------------ the model
-
-    def encode(self, frames: dict):
-        """{camera: uint8 (N, H, W, 3)} -> model latents (N, C, h, V*w)."""
-        from posttrain.common.latents import encode_views
-
-        codec = self._codec()
-        return encode_views(codec, [np.ascontiguousarray(frames[c]) for c in self.cameras]) / self.cfg.latent_scale
-
-    def decode(self, latents) -> dict:
-        """(N, C, h, V*w) -> {camera: uint8 (N, H, W, 3)}."""
-        from posttrain.common.frames import to_uint8
-        from posttrain.common.latents import decode_views
-
-        pixels = decode_views(self._codec(), latents * self.cfg.latent_scale, len(self.cameras))
-        return dict(zip(self.cameras, (to_uint8(f) for f in pixels.chunk(len(self.cameras), dim=-1))))
-
-    def _codec(self):
-        if not hasattr(self, "_codec_module"):
-            from posttrain.common.codec import load_codec
-
-            self._codec_module = load_codec(self.cfg.tokenizer)
-        return self._codec_module
-
-    def _advance(self, action: np.ndarray) -> dict:
-        import torch
-
-        from posttrain.multiview.predict import predict_next_views
-
-        a = torch.from_numpy(action)[None]  # (1, A)
-        with torch.no_grad():
-            nxt = predict_next_views(self.model.dynamics, self.latents, a, self.predict_cfg, [self.generator])
-            self.state = self.model.state_head(self.latents[:, :, -1], nxt, self.state, a)
-        self.state[:, 2] = torch.remainder(self.state[:, 2] + np.pi, 2 * np.pi) - np.pi  # yaw in [-pi, pi)
-        self.latents = torch.cat([self.latents[:, :, 1:], nxt[:, :, None]], dim=2)
-        return {c: f[0] for c, f in self.decode(nxt).items()}
-
-    def _observation(self, frames: dict) -> dict:
-        state = self.state[0].numpy().astype(np.float32)
-        d = self.sim["agent_dim"]
-        return {"pixels": frames, "agent_pos": state[:d].copy(), "environment_state": state[d:].copy()}
-
-    def _judge(self) -> tuple[bool, bool]:
-        """(crashed, success) by the simulator's rules applied to the predicted state."""
-        from envs.driving_ego import boxes_overlap
-        from envs.driving_layout import CAR_HALF, ROAD_EDGE, X_MAX
-
-        x, y, yaw = (float(v) for v in self._obs["agent_pos"][:3])
-        cars = self._obs["environment_state"][:18].reshape(6, 3)
-        near = [(float(dx), float(dy), 0.0) for dx, dy, _ in cars if abs(dx) < 6 and abs(dy) < 6]
-        crashed = abs(y) > ROAD_EDGE or x > X_MAX or any(boxes_overlap((0.0, 0.0, yaw), p, CAR_HALF) for p in near)
-        return crashed, bool(not crashed and x - self.start_x >= self.goal_distance)
 
 
 def check_expected(sim: dict, path: str, cameras=None, image_size=None) -> None:

@@ -28,8 +28,8 @@ def world():
     from worldsim.diffusion.testing import megatron_world
 
     if WM_ID not in gym.registry:
-        gym.register(WM_ID, entry_point="envs.world_model_env:WorldModelEnv",
-                     vector_entry_point="envs.world_model_vector_env:WorldModelVectorEnv", max_episode_steps=100)
+        gym.register(WM_ID, entry_point="envs.world_model.env:WorldModelEnv",
+                     vector_entry_point="envs.world_model.vector_env:WorldModelVectorEnv", max_episode_steps=100)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     with megatron_world(seed=0):
