@@ -182,7 +182,8 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
 
     cfg = EvalConfig()
     zoos = simulator(cfg.env).zoos
-    assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64, "default", 16)
+    assert (cfg.episodes, cfg.cameras_resolved(), cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64,
+                                                                                              "default", 16)
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
     assert resolve_policies(cfg) == list(zoos["default"]) and len(zoos["default"]) == 15
     assert sum(spec.startswith("bc:") for spec in zoos["default"]) == 4   # issue 10: four BC policies
