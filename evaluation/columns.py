@@ -122,8 +122,11 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     try:
         check_registered(cfg.world_model_env)
     except ValueError:
+        from envs.simulators import WORLD_MODEL_ENVS
+
         raise ValueError(f"world_model is set but the world-model env {cfg.world_model_env!r} is not "
-                         f"registered; run without world_model for a simulator-only report") from None
+                         f"registered (world-model envs: {', '.join(s.env_id for s in WORLD_MODEL_ENVS)}); "
+                         f"run without world_model for a simulator-only report") from None
     check_world_model(world_model, cfg)
     steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
     # the world model must imitate exactly this simulator: the env refuses another one

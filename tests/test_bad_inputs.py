@@ -55,6 +55,8 @@ CLI_CASES = {
                                           r"checkpoint"),
     "eval unknown env": ([*EVAL, "env=worldsim/Nope-v0"],
                          r"unknown env 'worldsim/Nope-v0'; registered worldsim envs: .*worldsim/TabletopPush-v0"),
+    "eval unknown world-model env": ([*EVAL, "world_model=default", "world_model_env=worldsim/Nope-v0"],
+                                     r"'worldsim/Nope-v0' is not registered \(world-model envs: worldsim/WorldModel-v0"),
     "eval unknown env argument": ([*EVAL, "env_kwargs.colour=red"],
                                   r"worldsim/TabletopPush-v0 takes no argument 'colour'; its arguments: cameras, "
                                   r"image_size"),
