@@ -48,7 +48,7 @@ CLI_CASES = {
     "eval bad sampler": ([*EVAL, "world_model=default", "world_model_kwargs.sampler=nope"],
                          r"sampler='nope'; allowed: euler"),
     "eval unknown predictor": ([*EVAL, "world_model=default", "world_model_kwargs.predictor=nope"],
-                               r"predictor='nope'.*has no such predictor; it has \['deterministic'\]"),
+                               r"predictor='nope'.*has no predictor 'nope'; it has \['deterministic'\]"),
     "eval unknown world-model argument": ([*EVAL, "world_model=default", "image_size=64",
                                            "world_model_kwargs.colour=red"],
                                           r"worldsim/WorldModel-v0 takes no argument 'colour'; its arguments: .*"

@@ -73,7 +73,8 @@ def check_load_args(config: dict, path, predictor=None, sample_steps=None, sampl
     """ValueError for a predictor the folder lacks, or sampling settings its family cannot take."""
     family = config.get("family")
     if predictor is not None and predictor not in config["predictors"]:
-        raise ValueError(f"predictor={predictor!r}: {path} has no such predictor; it has {sorted(config['predictors'])}")
+        raise ValueError(f"predictor={predictor!r}: {path} has no predictor {predictor!r}; it has "
+                         f"{sorted(config['predictors'])}")
     if sample_steps is not None and (isinstance(sample_steps, bool) or not isinstance(sample_steps, numbers.Integral)
                                      or sample_steps < 1):
         raise ValueError(f"sample_steps={sample_steps!r}; need a positive int (diffusion steps per frame, "
