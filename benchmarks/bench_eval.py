@@ -107,7 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--episodes", type=int, default=20, help="per policy, for the column rates and the whole run")
     ap.add_argument("--zoo", default="default")
-    ap.add_argument("--cameras", default=",".join(EvalConfig().cameras))
+    ap.add_argument("--cameras", default=",".join(EvalConfig().cameras_resolved()))
     ap.add_argument("--world-model", default="default")
     ap.add_argument("--num-envs", type=int, default=EvalConfig().num_envs)
     ap.add_argument("--max-steps", type=int, help="episode length (default: the env's)")

@@ -58,6 +58,18 @@ def resolve_world_model(cfg: EvalConfig) -> str | None:
     return cfg.world_model
 
 
+def default_cameras(cfg: EvalConfig) -> list[str] | None:
+    """The cameras of an evaluation that sets none: the world model's (it sees only those), else the
+    simulator record's defaults (``envs.simulators``); None for an env without a record."""
+    folder = resolve_world_model(cfg) if cfg.world_model_env == "worldsim/WorldModel-v0" else None
+    if folder and Path(folder).is_dir():
+        sim = world_model_config(folder).get("sim") or {}
+        if sim.get("env_id") == cfg.env and sim.get("cameras"):
+            return list(sim["cameras"])
+    spec = find_simulator(cfg.env)
+    return None if spec is None else list(spec.cameras)
+
+
 def world_model_config(folder: str) -> dict:
     """The world-model folder's ``config.yaml`` as plain data (no weights loaded); {} if it has none."""
     from omegaconf import OmegaConf
@@ -69,11 +81,15 @@ def world_model_config(folder: str) -> dict:
 def check_world_model(folder: str, cfg: EvalConfig) -> None:
     """ValueError, before anything runs, when the folder was trained for another simulator, other
     cameras or another image size than ``cfg`` asks for."""
+    from envs.world_model.checks import check_folder, check_load_args
     from envs.world_model.session import check_expected
 
-    sim = world_model_config(folder).get("sim")
-    if sim:
-        check_expected(sim, folder, cfg.env, list(cfg.cameras), cfg.image_size)
+    if cfg.world_model_env != "worldsim/WorldModel-v0":   # another env's folder format: its own load checks it
+        return
+    config = check_folder(folder)
+    kw = cfg.world_model_kwargs
+    check_load_args(config, folder, kw.get("predictor"), kw.get("sample_steps"), kw.get("sampler"))
+    check_expected(config["sim"], folder, cfg.env, cfg.cameras_resolved(), cfg.image_size)
 
 
 def make_columns(cfg: EvalConfig) -> list[Column]:
@@ -88,7 +104,16 @@ def make_columns(cfg: EvalConfig) -> list[Column]:
     if cfg.resampled_sim:
         columns.append(Column("simulator_resampled", "simulator, other seeds (not a world model)", cfg.env, kwargs,
                               RESAMPLED_OFFSET, paired=False, own_frames=False, render_switch=True))
+    check_inputs(columns)
     return columns
+
+
+def check_inputs(columns: list[Column]) -> None:
+    """Every column's env arguments against what its env takes (ValueError before the first episode)."""
+    from envs.registry import check_env_kwargs
+
+    for column in columns:
+        check_env_kwargs(column.env_id, column.env_kwargs)
 
 
 def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
@@ -97,12 +122,15 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     try:
         check_registered(cfg.world_model_env)
     except ValueError:
+        from envs.simulators import WORLD_MODEL_ENVS
+
         raise ValueError(f"world_model is set but the world-model env {cfg.world_model_env!r} is not "
-                         f"registered; run without world_model for a simulator-only report") from None
+                         f"registered (world-model envs: {', '.join(s.env_id for s in WORLD_MODEL_ENVS)}); "
+                         f"run without world_model for a simulator-only report") from None
     check_world_model(world_model, cfg)
     steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
     # the world model must imitate exactly this simulator: the env refuses another one
-    expected = {"env_id": cfg.env, "cameras": list(cfg.cameras), "image_size": cfg.image_size}
+    expected = {"env_id": cfg.env, "cameras": cfg.cameras_resolved(), "image_size": cfg.image_size}
     wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
     grounded = "dynamics" in world_model_config(world_model)   # its state never comes from frames
     columns = [Column("world_model", "world model", cfg.world_model_env, wm_kwargs, lane=WORLD_MODEL_LANE,

@@ -25,7 +25,7 @@ RESUMABLE = ("out", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run
 class EvalConfig:
     env: str = "worldsim/TabletopPush-v0"
     task: str | None = None                 # Meta-World task, e.g. push-v3
-    cameras: list[str] = field(default_factory=lambda: ["top"])
+    cameras: list[str] | None = None        # None: the world model's cameras, else the simulator's own defaults
     image_size: int = 64
     max_steps: int | None = None            # None: the env's registered max_episode_steps
     env_kwargs: dict[str, Any] = field(default_factory=dict)   # any other env argument
@@ -66,11 +66,25 @@ class EvalConfig:
             raise ValueError(f"confidence={self.confidence}: must be in (0, 1)")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps={self.max_steps}: need at least 1 or null")
+        if self.seed < 0:
+            raise ValueError(f"seed={self.seed}: need 0 or more (episode k is reset with seed + k)")
         if not self.out:
             raise ValueError("out is empty: name the evaluation folder (out=runs/NAME)")
 
+    def cameras_resolved(self) -> list[str] | None:
+        """``cameras``, or when unset: the world model's (``world_model``), else the simulator's defaults
+        (``envs.simulators``); None for an env without a record."""
+        if self.cameras is not None:
+            return list(self.cameras)
+        from evaluation.columns import default_cameras
+
+        return default_cameras(self)
+
     def env_kwargs_resolved(self) -> dict:
-        kwargs = {"cameras": tuple(self.cameras), "image_size": self.image_size, **self.env_kwargs}
+        cameras = self.cameras_resolved()
+        kwargs = {"image_size": self.image_size, **self.env_kwargs}
+        if cameras is not None:
+            kwargs = {"cameras": tuple(cameras), **kwargs}
         if self.task is not None:
             kwargs["task"] = self.task
         if self.max_steps is not None:

@@ -151,19 +151,25 @@ class LaneRun:
             self.run(task.name, env, jobs, lambda job: ReplayPolicy(actions[(job.policy, job.episode)]), False)
 
     def run(self, name: str, env, jobs: list[Job], policy_for, reuse: bool, shard: str | None = None) -> None:
-        finished = [0]
+        # one timing row per stored episode (and one for the time after the last): a run killed
+        # mid-way keeps the time of the episodes it stored, so the report's totals cover every run
+        last = [time.perf_counter()]
+
+        def tick(episodes: int) -> None:
+            now = time.perf_counter()
+            self.store.add_time(name, episodes, now - last[0])
+            last[0] = now
 
         def on_episode(record: dict, recording: dict | None) -> None:
             self.store.append(name, record, recording, shard)
-            finished[0] += 1
+            tick(1)
             self.notify({"kind": "episode", "column": name, "policy": record["policy"],
                          "success": bool(record[f"success_{self.cfg.success}"])})
 
-        start = time.perf_counter()
         try:
             run_jobs(env, jobs, policy_for, on_episode, reuse_policies=reuse)
         finally:
-            self.store.add_time(name, finished[0], time.perf_counter() - start)
+            tick(0)
 
 
 def run_lane(lane: Lane, cfg: EvalConfig, described: dict, notify: Callable[[dict], None],

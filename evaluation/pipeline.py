@@ -24,6 +24,7 @@ differing settings named.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ from evaluation.records import RecordStore
 from evaluation.replay import recorded_keys, replay_name
 from evaluation.runner import Job
 from evaluation.workers import run_lanes
+from worldsim.io.lock import check_folder_path, hold_folder
 
 
 def identity(cfg: EvalConfig) -> dict:
@@ -118,8 +120,16 @@ def plan_lanes(cfg: EvalConfig, columns: list[Column], specs: list[str], describ
 class Progress:
     """Worker events onto the progress bar: one tick per stored episode, wins per policy."""
 
-    def __init__(self, bar):
-        self.bar, self.wins, self.episodes = bar, Counter(), 0
+    def __init__(self, bar, store: RecordStore | None = None):
+        self.bar, self.wins, self.episodes, self.store = bar, Counter(), 0, store
+        self.last = time.perf_counter()
+
+    def add_time(self, episodes: int) -> None:
+        """A wall-time row (per stored episode, so a killed run keeps the time it spent)."""
+        now = time.perf_counter()
+        if self.store is not None:
+            self.store.add_time(WALL, episodes, now - self.last)
+        self.last = now
 
     def __call__(self, event: dict) -> None:
         if event["kind"] == "notice":
@@ -134,11 +144,19 @@ class Progress:
         self.bar.set_postfix_str(f"{key[0]}: {key[1][:32]} {self.wins[key]} wins", refresh=False)
         self.bar.update(1)
         self.episodes += 1
+        self.add_time(1)
 
 
 def run_evaluation(cfg: EvalConfig) -> Path:
     """Run (or resume) the evaluation ``cfg`` describes; returns ``<out>/index.html``."""
     cfg.validate()
+    check_folder_path(cfg.out)
+    cfg = dataclasses.replace(cfg, cameras=cfg.cameras_resolved())   # the identity names them (resume)
+    with hold_folder(cfg.out, "worldsim eval"):
+        return _run_evaluation(cfg)
+
+
+def _run_evaluation(cfg: EvalConfig) -> Path:
     columns = make_columns(cfg)
     specs = resolve_policies(cfg)
     described = describe_env(cfg, specs)
@@ -152,9 +170,8 @@ def run_evaluation(cfg: EvalConfig) -> Path:
 
 
 def run_all(cfg: EvalConfig, lanes: list[Lane], described: dict, store: RecordStore, total: int) -> None:
-    start = time.perf_counter()
     with tqdm(total=total, desc="episodes", unit="ep", dynamic_ncols=True, disable=not cfg.progress) as bar:
-        progress = Progress(bar)
+        progress = Progress(bar, store)
         try:
             run_lanes(lanes, cfg, described, progress, parallel=cfg.parallel)
         except KeyboardInterrupt:
@@ -162,4 +179,4 @@ def run_all(cfg: EvalConfig, lanes: list[Lane], described: dict, store: RecordSt
                   "rerun the same command to resume", file=sys.stderr, flush=True)
             raise
         finally:
-            store.add_time(WALL, progress.episodes, time.perf_counter() - start)
+            progress.add_time(0)

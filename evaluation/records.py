@@ -9,7 +9,7 @@ that says which evaluation the folder holds (so a rerun resumes it and another o
 
 Layout under ``<out>/records/``: ``evaluation.json`` (identity and policy fingerprints),
 ``<column>.jsonl`` (one line per finished episode), ``frames/<column>/<policy>/ep<k>.npz``
-(frames per camera and actions of recorded episodes), ``timing.jsonl`` (wall time per run).
+(frames per camera and actions of recorded episodes), ``timing.jsonl`` (wall time, one row per stored episode, summed over runs).
 A line cut short by a kill is dropped on the next read by the column's writer; other readers
 (``repair=False``, e.g. a worker waiting for another column's recordings) skip it and leave the
 file alone. Each file has one writer at a time, so appends need no lock: a column that several
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from worldsim.io.files import write_bytes, write_json
+from worldsim.io.files import remove_partial, write_bytes, write_json
+from worldsim.io.lock import contents
 
 MANIFEST = "evaluation.json"
 
@@ -71,10 +72,11 @@ class RecordStore:
             saved = json.loads(manifest.read_text())
             self._check(saved, identity, fingerprints)
             fingerprints = {**saved.get("policies", {}), **fingerprints}
-        elif self.out.exists() and any(self.out.iterdir()):
+        elif contents(self.out):
             raise ValueError(f"{self.out} is not empty and holds no evaluation ({self.root / MANIFEST} is missing); "
                              f"choose another out")
         self.root.mkdir(parents=True, exist_ok=True)
+        remove_partial(self.root / "frames", "*.tmp.npz")   # frames a kill cut short (rewritten on the rerun)
         write_json(manifest, {"identity": identity, "policies": fingerprints}, indent=2, sort_keys=True)
 
     def _check(self, saved: dict, identity: dict, fingerprints: dict[str, str]) -> None:

@@ -39,6 +39,10 @@ def _allowed() -> str:
 def parse_spec(text: str) -> PolicySpec:
     parts = [p.strip() for p in str(text).strip().split("+")]
     base, degradations = parts[0], []
+    if base.startswith(("bc:", "lerobot:")):
+        kind = base.split(":")[0]
+        raise ValueError(f"policy {text!r}: {kind}: checkpoints are evaluated with `worldsim eval "
+                         f"policies=[{text}]`; here (e.g. `worldsim generate --policy`) allowed: {_allowed()}")
     if base not in BASES:
         raise ValueError(f"unknown policy {base!r} in spec {text!r}; allowed: {_allowed()}")
     for part in parts[1:]:

@@ -62,10 +62,23 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_train)
 
 
+def _locked(out: str, command: str):
+    """The output folder's lock (worldsim.io.lock), taken by the launching process: under torchrun
+    only rank 0 takes it (the other ranks are its workers)."""
+    import contextlib
+    import os
+
+    from worldsim.io.lock import check_folder_path, hold_folder
+
+    check_folder_path(out)
+    return hold_folder(out, command) if os.environ.get("RANK", "0") == "0" else contextlib.nullcontext()
+
+
 def _train(args) -> str:
     from worldsim.training.stages import train_stage
 
-    return str(train_stage(args.stage, args.data, args.out, args.config, args.overrides, args.tokenizer))
+    with _locked(args.out, f"worldsim train {args.stage}"):
+        return str(train_stage(args.stage, args.data, args.out, args.config, args.overrides, args.tokenizer))
 
 
 def _add_posttrain(sub) -> None:
@@ -84,8 +97,9 @@ def _add_posttrain(sub) -> None:
 def _posttrain(args) -> str:
     from worldsim.training.stages import posttrain_stage
 
-    return str(posttrain_stage(args.recipe, args.base, args.data, args.out, args.config, args.overrides,
-                               args.tokenizer))
+    with _locked(args.out, f"worldsim posttrain {args.recipe}"):
+        return str(posttrain_stage(args.recipe, args.base, args.data, args.out, args.config, args.overrides,
+                                   args.tokenizer))
 
 
 def _add_augment(sub) -> None:

@@ -55,7 +55,13 @@ def load_config(cls: type[T], yaml_path: str | Path | None = None, overrides=(),
         owner = _owner(cls, str(e.full_key or e.key))
         raise ValueError(f"unknown config key {e.key!r} for {owner.__name__}; valid keys: {_valid_keys(owner)}") from None
     except OmegaConfBaseException as e:
-        raise ValueError(f"bad value for {cls.__name__}.{getattr(e, 'full_key', '?')}: {e.msg}") from None
+        key = getattr(e, "full_key", None) or "?"
+        if "is not a ListConfig" in str(e.msg):   # policies=expert: a list written without brackets
+            given = next((item.split("=", 1)[1] for item in reversed(list(overrides))
+                          if item.split("=", 1)[0] == key), None)
+            shown = f"{key}={given}" if given is not None else key
+            raise ValueError(f"{shown} is not a list; {key} takes a list: write {key}=[{given or 'a,b'}]") from None
+        raise ValueError(f"bad value for {cls.__name__}.{key}: {str(e.msg).splitlines()[0]}") from None
     return OmegaConf.to_object(merged)
 
 

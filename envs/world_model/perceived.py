@@ -139,5 +139,5 @@ class PerceivedSimVectorEnv(VectorEnv):
                 "environment_state": np.stack([o["environment_state"] for o in self._obs]).astype(np.float32)}
 
     def close_extras(self, **kwargs):
-        for env in self.envs:
+        for env in getattr(self, "envs", ()):   # none when the model failed to load (no second error)
             env.close()

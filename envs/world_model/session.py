@@ -56,7 +56,10 @@ def model_class(path: str):
 
 def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, reencode=False,
                  judge=None, env_id=None, cameras=None, image_size=None):
+    from envs.world_model.checks import check_folder, check_load_args
+
     path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
+    check_load_args(check_folder(path), path, predictor, sample_steps, sampler)   # one-line errors before loading
     wm = model_class(path).load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
                                 reencode=reencode, judge=judge)
     check_expected(wm.sim, path, env_id, cameras, image_size)

@@ -30,6 +30,8 @@ from tqdm.auto import tqdm
 from posttrain.augment.config import AugmentConfig, resolve_config
 from worldsim.conditioning.controls import compute_controls, control_weights
 from worldsim.config import to_dict
+from worldsim.io.files import remove_partial
+from worldsim.io.lock import contents, hold_folder
 
 STATE = ".worldsim"
 
@@ -44,12 +46,13 @@ def _claim(out: Path, manifest: dict) -> bool:
     """True if ``out`` is already a finished run of this manifest; creates the staging folder."""
     state = out / STATE
     saved = json.loads((state / "augment.json").read_text()) if (state / "augment.json").is_file() else None
-    if saved is None and out.exists() and any(out.iterdir()):
+    if saved is None and contents(out):
         raise ValueError(f"--out {out} already holds files that are not a `worldsim augment` run; give a new folder")
     if saved is not None and saved["run"] != manifest["run"]:
         changed = [k for k in manifest["run"] if saved["run"].get(k) != manifest["run"][k]]
         raise ValueError(f"--out {out} holds an augment run with another {', '.join(changed)}; give a new folder")
     (state / "episodes").mkdir(parents=True, exist_ok=True)
+    remove_partial(state / "episodes", "*.tmp.npy")   # looks a kill cut short (generated again)
     if saved is None:
         (state / "augment.json").write_text(json.dumps(manifest, indent=2))
     return bool(saved and saved.get("status") == "complete")
@@ -70,6 +73,15 @@ def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.nda
 
 
 def augment_command(model, data, source, out, config_yaml=None, overrides=()) -> Path:
+    """Run (or resume) ``worldsim augment`` into ``out``, holding its lock (one run per folder)."""
+    from worldsim.io.lock import check_folder_path
+
+    check_folder_path(out)
+    with hold_folder(out, "worldsim augment"):
+        return _augment(model, data, source, out, config_yaml, overrides)
+
+
+def _augment(model, data, source, out, config_yaml=None, overrides=()) -> Path:
     from posttrain.augment.sources import open_source
     from posttrain.transfer.checkpoint import load_transfer_model
 

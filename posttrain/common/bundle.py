@@ -80,6 +80,8 @@ def _plain(obj: Any) -> Any:
 def read_bundle(path: str) -> tuple[dict, dict, dict]:
     """(config, tensors, meta) of a world-model folder; ValueError naming what is wrong."""
     folder = Path(path)
+    if not folder.exists():
+        raise ValueError(f"world-model folder {folder} does not exist")
     if not (folder / wio.MODEL).is_file():
         raise ValueError(f"{folder} is not a world-model folder: {wio.MODEL} missing "
                          f"(make one with posttrain.action.default_model or posttrain.action.export.export_world_model)")

@@ -93,6 +93,30 @@ def test_resume_keeps_finished_episodes_and_runs_only_the_rest(resumed):
     assert index.name == "index.html" and index.is_file()
 
 
+def test_timing_counts_the_episodes_of_every_run(resumed):
+    """The killed run's episodes count too (its worker wrote a timing row per stored episode), so the
+    time per episode is over all 20; at most the one episode the kill cut between its record and its
+    timing row is missing."""
+    out, _, before, _, _ = resumed
+    results = json.loads((out / "results.json").read_text())
+    assert 19 <= results["timing"]["episodes_run"] <= 20 and 19 <= results["timing_per_column"]["simulator"][
+        "episodes_run"] <= 20
+    rows = [json.loads(x) for x in (out / "records" / "timing.jsonl").read_text().splitlines()]
+    assert sum(r["episodes"] for r in rows if r["column"] == "simulator") == results["timing"]["episodes_run"]
+    assert results["timing"]["eval_s"] > 0 and results["wall_s"] > 0
+
+
+def test_stale_frames_of_a_killed_run_are_removed_on_reopening(tmp_path):
+    from evaluation.records import RecordStore
+
+    store = RecordStore(tmp_path / "ev", {"env": "x"})
+    stale = store.root / "frames" / "simulator" / "expert-0123" / "ep00000.tmp.npz"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"cut short")
+    RecordStore(tmp_path / "ev", {"env": "x"})
+    assert not stale.exists()
+
+
 def test_resumed_results_equal_an_uninterrupted_run(resumed, tmp_path):
     _, _, _, after, _ = resumed
     run_evaluation(config(tmp_path / "ev", *ARGS, "num_envs=3"))
@@ -182,7 +206,8 @@ def test_the_default_evaluation_is_the_full_zoo_at_100_episodes_on_the_top_camer
 
     cfg = EvalConfig()
     zoos = simulator(cfg.env).zoos
-    assert (cfg.episodes, cfg.cameras, cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64, "default", 16)
+    assert (cfg.episodes, cfg.cameras_resolved(), cfg.image_size, cfg.zoo, cfg.num_envs) == (100, ["top"], 64,
+                                                                                              "default", 16)
     assert cfg.world_model == "default" and cfg.perception and cfg.parallel and not cfg.render_all
     assert resolve_policies(cfg) == list(zoos["default"]) and len(zoos["default"]) == 15
     assert sum(spec.startswith("bc:") for spec in zoos["default"]) == 4   # issue 10: four BC policies

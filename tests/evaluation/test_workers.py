@@ -130,7 +130,8 @@ def lane_with(column: Column) -> Lane:
 
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"env_id": "worldsim/Nope-v0", "env_kwargs": {}}, ValueError, "unknown env 'worldsim/Nope-v0'"),
-    ({"env_id": ENV_ID, "env_kwargs": {"bogus": 1}}, WorkerError, "(?s)simulator evaluation worker failed.*TypeError"),
+    ({"env_id": ENV_ID, "env_kwargs": {"bogus": 1}}, ValueError, "takes no argument 'bogus'; its arguments: cameras"),
+    ({"env_id": ENV_ID, "env_kwargs": {"cameras": 5}}, WorkerError, "(?s)simulator evaluation worker failed.*TypeError"),
 ])
 def test_a_workers_error_is_raised_here(tmp_path, kwargs, error, message):
     out = tmp_path / "ev"

@@ -141,6 +141,59 @@ def test_sim_state_for_an_env_without_one_is_refused(tmp_path, capsys):
     assert "has no sim_state()" in capsys.readouterr().err
 
 
+def test_a_stale_staged_temporary_is_removed_when_the_run_resumes(tmp_path):
+    from worldsim.generation.staging import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    manifest = {"config": {"episodes": 9}}
+    run.open(manifest)
+    stale = run.episodes_dir / "episode_000007.tmp.npz"
+    stale.write_bytes(b"cut short")
+    run.save_episode(1, {"action": np.zeros((2, 2), np.float32)})
+    run.open(manifest)                  # the rerun
+    assert not stale.exists() and run.finished() == {1}
+
+
+def test_a_resumed_run_with_a_stale_temporary_completes(tmp_path):
+    """A kill inside save_episode (``episode_000007.tmp.npz`` left behind) does not stop the rerun."""
+    out = tmp_path / "ds"
+    from worldsim.config import load_config, to_dict
+    from worldsim.generation.config import GenerateConfig
+    from worldsim.generation.pipeline import episode_specs
+    from worldsim.generation.staging import RunFolder
+
+    argv = [*ARGS, "--episodes", "1", "--out", str(out), "workers=1", "depth=false", "segmentation=false"]
+    cfg = load_config(GenerateConfig, overrides=["image_size=32", "cameras=[top]", "workers=1", "depth=false",
+                                                 "segmentation=false"], env=ARGS[1], policy=ARGS[3], episodes=1,
+                      out=str(out))
+    run = RunFolder(out)
+    run.open({"config": to_dict(cfg), "episode_policy": episode_specs(cfg), "episode_seed": [0]})
+    (run.episodes_dir / "episode_000007.tmp.npz").write_bytes(b"cut short")
+    assert main(["generate", *argv]) == 0
+    assert LeRobotDatasetReader(out).num_episodes == 1 and not run.episodes_dir.exists()
+
+
+def test_workers_of_a_killed_run_end_without_a_traceback(tmp_path):
+    """The parent killed alone: its workers die with it, silently (no BrokenPipeError sending a result)."""
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "worldsim.cli", "generate", *ARGS, "--episodes", "8", "--out", str(out), "workers=2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    staged = out / ".worldsim" / "episodes"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and not list(staged.glob("episode_*.npz")):
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)      # the parent only
+        _, err = proc.communicate(timeout=60)  # stderr closes when every worker has gone
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    err = err.decode(errors="replace")
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_an_episode_cut_short_while_being_staged_is_not_counted_as_finished(tmp_path):
     """A kill inside save_episode leaves a partial temporary file; resuming reruns that episode."""
     from worldsim.generation.staging import RunFolder

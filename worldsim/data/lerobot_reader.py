@@ -124,6 +124,8 @@ class LeRobotDatasetReader:
 
 def _load_info(root: Path) -> dict[str, Any]:
     not_dataset = f"{root} is not a LeRobotDataset v3.0 folder"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{not_dataset}: it is a file; give the dataset's root folder (the one holding meta/)")
     if not root.is_dir():
         raise ValueError(f"{not_dataset}: the folder does not exist")
     path = root / "meta/info.json"

@@ -29,6 +29,9 @@ SUPPORTED_CODECS = ("libx264", "libsvtav1")
 _MIN_SVTAV1_SIZE = 64
 
 
+CRF_RANGE = {"libx264": (0, 51), "libsvtav1": (0, 63)}   # what the encoders accept (8-bit)
+
+
 @dataclass
 class VideoCodec:
     """How frames are encoded. ``crf``: lower is better quality (0..51 for x264, 0..63 for AV1);
@@ -45,6 +48,10 @@ class VideoCodec:
             raise ValueError(f"vcodec {self.vcodec!r} is not supported; use one of {SUPPORTED_CODECS}")
         if self.pix_fmt not in ("yuv420p", "yuv444p"):
             raise ValueError(f"pix_fmt {self.pix_fmt!r} is not supported; use 'yuv420p' or 'yuv444p'")
+        low, high = CRF_RANGE[self.vcodec]
+        if isinstance(self.crf, bool) or not isinstance(self.crf, int) or not low <= self.crf <= high:
+            raise ValueError(f"crf={self.crf!r} is out of range for {self.vcodec}: allowed {low}..{high} "
+                             f"(lower is better quality; 0 with yuv444p is lossless)")
         if self.pix_fmt == "yuv420p" and (height % 2 or width % 2):
             raise ValueError(f"{key}: yuv420p needs even height and width, got ({height}, {width})")
         if self.vcodec == "libsvtav1" and min(height, width) < _MIN_SVTAV1_SIZE:

@@ -46,3 +46,11 @@ class GenerateConfig:
             raise ValueError(f"max_steps={self.max_steps}; need at least 1 or null")
         if self.video_pix_fmt not in ("yuv420p", "yuv444p"):
             raise ValueError(f"video_pix_fmt={self.video_pix_fmt!r}; allowed: yuv420p, yuv444p")
+        if self.seed < 0:
+            raise ValueError(f"seed={self.seed}; need 0 or more (episode i is reset with seed + i)")
+        from worldsim.data.video import CRF_RANGE, VideoCodec
+
+        low, high = CRF_RANGE[VideoCodec.vcodec]
+        if not low <= self.video_crf <= high:
+            raise ValueError(f"video_crf={self.video_crf}; allowed: {low}..{high} (lower is better quality; "
+                             f"0 with video_pix_fmt=yuv444p is lossless)")

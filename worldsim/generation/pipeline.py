@@ -19,6 +19,7 @@ from policies.spec import parse_mix
 from worldsim.config import to_dict
 from worldsim.generation.config import GenerateConfig
 from worldsim.generation.staging import RunFolder
+from worldsim.io.lock import hold_folder
 
 
 def episode_specs(cfg: GenerateConfig) -> list[str]:
@@ -46,8 +47,14 @@ def _check_env(cfg: GenerateConfig) -> dict:
 
 
 def generate(cfg: GenerateConfig) -> Path:
+    """Run (or resume) the generate run ``cfg`` describes, holding ``cfg.out``'s lock (one run per folder)."""
     cfg.validate()
     specs = episode_specs(cfg)
+    with hold_folder(cfg.out, "worldsim generate"):
+        return _generate(cfg, specs)
+
+
+def _generate(cfg: GenerateConfig, specs: list[str]) -> Path:
     described = _check_env(cfg)
     run = RunFolder(cfg.out)
     manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from worldsim.generation.features import HWC
+from worldsim.io.lock import contents
 
 PREFIX = "replicator:"
 
@@ -58,12 +59,20 @@ def _frame_arrays(frames: dict) -> dict[str, np.ndarray]:
 
 
 def dataset_from_replicator(source: str, out: str | Path, fps: int = 10, task: str = "replicator render") -> Path:
+    """The LeRobotDataset of a Replicator folder, written to ``out`` (a new or empty folder, locked meanwhile)."""
+    from worldsim.io.lock import hold_folder
+
+    with hold_folder(out, "worldsim generate --source"):
+        return _dataset_from_replicator(source, out, fps, task)
+
+
+def _dataset_from_replicator(source: str, out: str | Path, fps: int, task: str) -> Path:
     from envs.render.replicator import ReplicatorFolder
     from worldsim.data.lerobot_writer import LeRobotWriter, WriterConfig
 
     folder = ReplicatorFolder(parse_source(source))
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
+    if contents(out):
         raise ValueError(f"output folder {out} is not empty; choose a new or empty folder")
     steps = [_frame_arrays(frames) for frames in tqdm(folder.iter_frames(), total=folder.num_frames,
                                                        desc="reading renders", unit="frame")]

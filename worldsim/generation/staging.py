@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from worldsim.io.files import write_json
+from worldsim.io.files import remove_partial, write_json
+from worldsim.io.lock import contents
 
 DATASET_PARTS = ("meta", "data", "videos")
 
@@ -33,6 +34,7 @@ class RunFolder:
         if self.manifest_path.exists():
             stored = json.loads(self.manifest_path.read_text())
             self._check_same_run(stored, manifest)
+            self.remove_partial()
             return stored
         self._check_empty()
         self.episodes_dir.mkdir(parents=True, exist_ok=True)
@@ -40,8 +42,8 @@ class RunFolder:
         return manifest
 
     def _check_empty(self) -> None:
-        if self.out.exists() and any(self.out.iterdir()):
-            found = ", ".join(sorted(p.name for p in self.out.iterdir())[:5])
+        if contents(self.out):
+            found = ", ".join(sorted(p.name for p in contents(self.out))[:5])
             raise ValueError(
                 f"output folder {self.out} already holds files that are not a worldsim generate run "
                 f"({found}); choose a new or empty folder"
@@ -63,6 +65,10 @@ class RunFolder:
     # -- episodes -----------------------------------------------------------------------------
     def episode_path(self, index: int) -> Path:
         return self.episodes_dir / f"episode_{index:06d}.npz"
+
+    def remove_partial(self) -> list[Path]:
+        """Delete episodes a kill cut short while they were being staged (``episode_<i>.tmp.npz``)."""
+        return remove_partial(self.episodes_dir, "*.tmp.npz")
 
     def finished(self) -> set[int]:
         # a kill during save_episode leaves episode_<i>.tmp.npz: unfinished, rerun (and overwritten)

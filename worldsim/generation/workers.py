@@ -12,7 +12,36 @@ from collections.abc import Iterator
 _STATE: dict = {}
 
 
-def _init(cfg_dict: dict, out: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker process ends at once, silently, when its parent dies (else it would finish its episode
+    and print a BrokenPipeError traceback sending the result): Linux asks the kernel to SIGKILL it;
+    elsewhere a watcher thread exits when the parent is gone. Ctrl-C is the parent's to handle."""
+    import os
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    else:
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.2)
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:   # died before the request took effect
+        os._exit(0)
+
+
+def _init(cfg_dict: dict, out: str, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     import envs  # noqa: F401  (registers the ids in this process)
     from worldsim.generation.config import GenerateConfig
     from worldsim.generation.staging import RunFolder
@@ -57,6 +86,8 @@ def run_jobs(cfg_dict: dict, out: str, jobs: list[tuple[int, str]], workers: int
         finally:
             _close()
         return
+    import os
+
     ctx = mp.get_context("spawn")
-    with ctx.Pool(min(workers, len(jobs)), initializer=_init, initargs=(cfg_dict, out)) as pool:
+    with ctx.Pool(min(workers, len(jobs)), initializer=_init, initargs=(cfg_dict, out, os.getpid())) as pool:
         yield from pool.imap_unordered(_run, jobs)

@@ -18,7 +18,8 @@ _HOMES = {
     "checkpoints": ("CONFIG", "EMA", "LATEST", "META", "MODEL", "check_architecture", "complete_checkpoints",
                     "latest_checkpoint", "load_model_weights", "make_meta", "read_config", "read_meta", "resolve_checkpoint", "versions",
                     "FORMAT_VERSION"),
-    "files": ("read_json", "write_bytes", "write_json", "write_text", "write_yaml"),
+    "files": ("read_json", "remove_partial", "write_bytes", "write_json", "write_text", "write_yaml"),
+    "lock": ("hold_folder", "LOCK_NAME"),
     "state": ("check_matches", "load_tensor_state", "model_state_for_saving", "param_shapes_hash", "tensor_state"),
     "tensors": ("read_tensors", "refuse_pickle", "write_tensors"),
 }

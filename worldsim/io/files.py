@@ -36,6 +36,16 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def remove_partial(folder: str | Path, pattern: str = "*.tmp*") -> list[Path]:
+    """Delete the temporary files a kill left under ``folder`` (``pattern``, searched recursively);
+    call only when no writer is running there. Returns what was removed."""
+    folder = Path(folder)
+    found = sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
 def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode())
 

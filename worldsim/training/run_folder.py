@@ -40,7 +40,9 @@ def check_run_folder(out: Path, config: dict, defaults: dict | None = None) -> N
 
     A setting the folder's config lacks (added to the code after the run started) counts as the same
     when it is at its default in ``defaults``, the value that keeps the behaviour the run had."""
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+    from worldsim.io.lock import contents
+
+    if not out.exists() or (out.is_dir() and not contents(out)):
         return
     saved_path = out / RUN_CONFIG
     if not saved_path.is_file():

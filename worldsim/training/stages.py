@@ -45,15 +45,23 @@ def _task_classes(stage: str, table: dict[str, str] = TASKS):
     return cls, load_entry_point(table[stage] + "Config")
 
 
-def route_overrides(overrides) -> list[str]:
-    trainer_keys = {f.name for f in dataclasses.fields(TrainerConfig)}
+def route_overrides(overrides, task_cfg_cls=None) -> list[str]:
+    """``key=value`` to ``trainer.key`` or ``task.key``; with ``task_cfg_cls``, a key that is neither is
+    a ValueError listing both sets of keys."""
+    trainer_keys = [f.name for f in dataclasses.fields(TrainerConfig)]
     routed = []
     for item in overrides:
         key = item.split("=", 1)[0]
         if key.startswith(("trainer.", "task.")):
             routed.append(item)
-        else:
-            routed.append(("trainer." if key.split(".")[0] in trainer_keys else "task.") + item)
+            continue
+        top = key.split(".")[0]
+        if task_cfg_cls is not None and top not in trainer_keys and \
+                top not in {f.name for f in dataclasses.fields(task_cfg_cls)}:
+            task_keys = ", ".join(f.name for f in dataclasses.fields(task_cfg_cls))
+            raise ValueError(f"unknown config key {top!r}; trainer keys: {', '.join(trainer_keys)}; "
+                             f"task keys ({task_cfg_cls.__name__}): {task_keys}")
+        routed.append(("trainer." if top in trainer_keys else "task.") + item)
     return routed
 
 
@@ -68,7 +76,7 @@ def run_config(stage: str, yaml_path=None, overrides=(), table: dict[str, str] =
     given = {"task": {k: v for k, v in task_values.items() if v is not None and k != "out"}}
     if task_values.get("out"):
         given["trainer"] = {"out": task_values["out"]}
-    cfg = load_config(RunConfig, yaml_path, route_overrides(overrides), **given)
+    cfg = load_config(RunConfig, yaml_path, route_overrides(overrides, task_cfg_cls), **given)
     return task_cls, cfg
 
 

@@ -125,3 +125,14 @@ def test_replicator_folders_augment_and_are_checked(made, tmp_path):
     small = replicator_folder(tmp_path / "small", 16, frames=2)
     with pytest.raises(ValueError, match="trained on 32x32 frames.*16x16"):
         augment_command(made["run"], None, f"replicator:{small}", tmp_path / "y", None, [])
+
+
+def test_a_look_cut_short_by_a_kill_is_removed_on_resume(tmp_path):
+    """``ep<e>_look<k>.tmp.npy`` left by a kill is deleted when the run is opened again (and generated anew)."""
+    manifest = {"run": {"model": "m", "source": "s", "config": {}}}
+    out = tmp_path / "aug"
+    assert not augment._claim(out, manifest)
+    stale = out / augment.STATE / "episodes" / "ep000000_look000.tmp.npy"
+    stale.write_bytes(b"cut short")
+    assert not augment._claim(out, manifest)
+    assert not stale.exists()
