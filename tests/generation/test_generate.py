@@ -44,6 +44,17 @@ def test_dataset_holds_every_episode_with_its_features(dataset):
         assert np.all(np.abs(ep["action"]) <= 1.0)
 
 
+def test_dataset_records_the_simulator_the_recipes_read(dataset):
+    """``worldsim.sim`` in info.json is what making the simulator says (recipes read it, not the env)."""
+    from envs.sim_spec import sim_spec_of
+    from posttrain.common.bundle import sim_spec
+
+    made = sim_spec_of("worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 32})
+    assert sim_spec(str(dataset), ["top"]) == made
+    with pytest.raises(ValueError, match="no camera 'front'"):
+        sim_spec(str(dataset), ["front"])
+
+
 def test_expert_episodes_succeed_and_end_on_success(dataset):
     r = LeRobotDatasetReader(dataset)
     for i in (0, 2):  # expert episodes

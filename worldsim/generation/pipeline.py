@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from envs.sim_spec import generated_sim_spec
 from policies.spec import parse_mix
 from worldsim.config import to_dict
 from worldsim.generation.config import GenerateConfig
@@ -40,7 +41,7 @@ def _check_env(cfg: GenerateConfig) -> dict:
         return {"sim_state_names": tuple(names or ()),"observation_space": env.observation_space, "action_space": env.action_space,
                 "fps": env.metadata.get("render_fps", 10), "task": getattr(env.unwrapped, "task", cfg.env),
                 "labels": getattr(env.unwrapped.render_source, "labels", {}),
-                "robot_type": cfg.env.split("/")[-1]}
+                "robot_type": cfg.env.split("/")[-1], "cameras": list(env.observation_space["pixels"].spaces)}
     finally:
         env.close()
 
@@ -49,6 +50,7 @@ def generate(cfg: GenerateConfig) -> Path:
     cfg.validate()
     specs = episode_specs(cfg)
     described = _check_env(cfg)
+    described["sim"] = generated_sim_spec(cfg.env, described["cameras"], cfg.image_size, cfg.task)  # what recipes read
     run = RunFolder(cfg.out)
     manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,
                          "episode_seed": [cfg.seed + i for i in range(cfg.episodes)]})
@@ -85,7 +87,8 @@ def _assemble(cfg: GenerateConfig, run: RunFolder, manifest: dict, described: di
     features = dataset_features(described["observation_space"], described["action_space"], cfg,
                                 sim_state_names=described["sim_state_names"])
     run_info = {k: v for k, v in manifest.items() if k != "status"}
-    extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()}}}
+    extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()},
+                          "sim": described["sim"]}}
     writer = LeRobotWriter(staging, WriterConfig(fps=described["fps"], robot_type=described["robot_type"],
                                                  features=features, extra_info=extra, crf=cfg.video_crf,
                                                  pix_fmt=cfg.video_pix_fmt))
