@@ -37,7 +37,8 @@ def sim_spec(data: str, cameras: list[str]) -> dict:
     sim = made.get("sim")
     if not sim:
         raise ValueError(f"{data} records no simulator spaces (meta/info.json worldsim.sim): it was made by an older "
-                         f"`worldsim generate`; make it again with this one")
+                         f"`worldsim generate`; run the command that made it again (on a complete dataset it only "
+                         f"adds the record)")
     missing = [c for c in cameras if c not in sim["cameras"]]
     if missing:
         raise ValueError(f"{data} has no camera {', '.join(map(repr, missing))}; it has {sim['cameras']}")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,21 @@ def test_dataset_records_the_simulator_the_recipes_read(dataset):
     assert sim_spec(str(dataset), ["top"]) == made
     with pytest.raises(ValueError, match="no camera 'front'"):
         sim_spec(str(dataset), ["front"])
+
+
+def test_rerunning_an_older_complete_run_adds_the_simulator_record(tmp_path, dataset):
+    from posttrain.common.bundle import sim_spec
+
+    old = tmp_path / "old"
+    shutil.copytree(dataset, old)
+    info_path = old / "meta" / "info.json"
+    info = json.loads(info_path.read_text())
+    del info["worldsim"]["sim"]
+    info_path.write_text(json.dumps(info, indent=4))
+    with pytest.raises(ValueError, match="older `worldsim generate`"):
+        sim_spec(str(old), ["top"])
+    assert generate(old, 3, "workers=2") == 0
+    assert sim_spec(str(old), ["top"]) == sim_spec(str(dataset), ["top"])
 
 
 def test_expert_episodes_succeed_and_end_on_success(dataset):

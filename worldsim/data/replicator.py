@@ -19,6 +19,7 @@ metres, as Replicator documents ``distance_to_image_plane``; no-hit pixels (inf 
     folder.cameras, folder.num_frames        # ("front", "top"), 1
     frames = folder.read(0)                  # {camera: CameraFrame}
     for frames in folder.iter_frames(): ...
+    parse_source("replicator:out")           # Path("out"): the folder of a --source argument
 
 Layout details live in ``replicator_layout``, matrix conventions in ``replicator_camera``,
 segmentation colours in ``replicator_segmentation``.

@@ -10,6 +10,7 @@ after a kill keeps them, runs the rest, then assembles the dataset.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 from envs.sim_spec import generated_sim_spec
 from policies.spec import parse_mix
 from worldsim.config import to_dict
+from worldsim.io.files import write_bytes
 from worldsim.generation.config import GenerateConfig
 from worldsim.generation.staging import RunFolder
 
@@ -55,6 +57,7 @@ def generate(cfg: GenerateConfig) -> Path:
     manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,
                          "episode_seed": [cfg.seed + i for i in range(cfg.episodes)]})
     if manifest.get("status") == "complete":
+        _record_sim(run.out, described["sim"])
         print(f"dataset already complete: {run.out}", file=sys.stderr)
         return run.out
     jobs = [(i, specs[i]) for i in range(cfg.episodes) if i not in run.finished()]
@@ -63,6 +66,15 @@ def generate(cfg: GenerateConfig) -> Path:
     run.mark_complete(manifest)
     run.drop_episodes()
     return run.out
+
+
+def _record_sim(root: Path, sim: dict) -> None:
+    """Add the simulator record to a dataset that an older ``worldsim generate`` completed without it."""
+    path = root / "meta" / "info.json"
+    info = json.loads(path.read_text()) if path.is_file() else None
+    if info is not None and "sim" not in info.get("worldsim", {}):
+        info.setdefault("worldsim", {})["sim"] = sim
+        write_bytes(path, json.dumps(info, indent=4, ensure_ascii=False).encode())
 
 
 def _run_episodes(cfg: GenerateConfig, run: RunFolder, jobs: list) -> None:
