@@ -51,8 +51,8 @@ def _following(generated, truth, poses, scene, layout_seed):
 
 
 def run(model: str, data: str, horizon: int, episodes: int, sample_steps: int | None) -> dict:
+    from envs.camera_scene import CameraScene
     from posttrain.camera.clips import CameraEpisodes
-    from posttrain.camera.data import CameraScene
     from posttrain.camera.evaluate import frame_psnr, held_out_rollouts
     from posttrain.camera.world_model import CameraWorldModel
     from posttrain.common.runtime import ensure_megatron

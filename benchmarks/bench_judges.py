@@ -22,9 +22,9 @@ import torch
 
 import envs  # noqa: F401
 from envs.world_model.session import load_for_env, simulator_of
-from evaluation.judges.metrics import binary_metrics, reward_mae
 from evaluation.zoo import zoo_policies
 from policies.factory import make_policy
+from posttrain.action.judge_metrics import binary_metrics, reward_mae
 
 
 def label_episode(sim, wm, policy, seed: int, rule) -> dict[str, list]:
@@ -65,7 +65,7 @@ def main() -> None:
     p.add_argument("--json", default=None)
     args = p.parse_args()
     torch.set_num_threads(1)
-    from evaluation.judges.rules import state_rule
+    from envs.rules import state_rule
 
     env_id, kwargs = simulator_of(args.checkpoint)
     wm = load_for_env(args.checkpoint, judge="learned")

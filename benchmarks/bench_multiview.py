@@ -29,7 +29,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401
-from evaluation.multiview_metrics import cross_view_sampson, per_view_psnr, summarize_sampson
+from posttrain.multiview.metrics import cross_view_sampson, per_view_psnr, summarize_sampson
 from policies.factory import make_policy
 from policies.base import stack_obs
 

@@ -38,11 +38,13 @@ def register() -> None:
 
 
 def untrained_default(folder: str) -> str:
+    from envs.sim_spec import sim_spec_of
     from posttrain.action.untrained import untrained_world_model
     from worldsim.diffusion.dit import DiTConfig
 
     dit = DiTConfig(hidden_size=192, num_layers=6, num_heads=4, spec="cpu")
-    return str(untrained_world_model(folder, "worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 64},
+    sim = sim_spec_of("worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 64})
+    return str(untrained_world_model(folder, sim,
                                      dit=dit, sample_steps=3, perturb=0.01))
 
 

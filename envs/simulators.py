@@ -4,7 +4,7 @@
     spec.expert, spec.zoos["quick"], spec.rule, spec.world_model, spec.cameras
 
 Adding a simulator is adding a ``SimulatorSpec`` to ``SIMULATORS``: registration (``envs.registry``),
-experts (``policies.factory``), zoos (``evaluation.zoo``), the state judge (``evaluation.judges.rules``)
+experts (``policies.factory``), zoos (``evaluation.zoo``), the state judge (``envs.rules``)
 and the default world model (``evaluation.columns``) all read it. Everything the record names is a
 ``"module:attr"`` string, resolved on use (``resolve``), so ``import envs`` imports nothing heavy and
 nothing from ``policies`` or ``evaluation``.

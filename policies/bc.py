@@ -6,7 +6,7 @@
     actions = net.unnormalize_action(a_norm)   # the env's action units
 
 Normalization statistics are buffers, so a checkpoint carries them. Trained by
-``worldsim train policy`` (``worldsim/training/tasks/policy_task.py``); run as a policy by
+``worldsim train policy`` (``policies/bc_task.py``); run as a policy by
 ``policies.bc_policy.BCPolicy`` (spec ``bc:PATH``, see ``policies.bc_spec``).
 """
 

@@ -1,1 +1,1 @@
-"""Render sources: MuJoCo, Replicator folders, Isaac Sim."""
+"""Render sources: MuJoCo, Isaac Sim (Replicator folders themselves are read and written in worldsim.data.replicator)."""

@@ -6,7 +6,7 @@ stage, creates one Replicator camera and render product per ``IsaacCameraConfig`
 a ``BasicWriter`` (rgb, distance_to_image_plane, colourized semantic_segmentation,
 camera_params). Each ``render()`` steps the orchestrator once and returns the new frame read
 back from the writer's folder by ``ReplicatorFolder``, so frames come in our conventions
-(``envs.render.frames``) exactly as a recorded Isaac folder would. Semantic classes are the
+(``worldsim.data.frames``) exactly as a recorded Isaac folder would. Semantic classes are the
 ``class`` semantics already authored on the stage's prims.
 
     cfg = IsaacSourceConfig(scene_usd="scene.usd", out_dir="isaac_out",
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envs.render.frames import CameraFrame, check_modalities
-from envs.render.replicator import ReplicatorFolder
+from worldsim.data.frames import CameraFrame, check_modalities
+from worldsim.data.replicator import ReplicatorFolder
 from worldsim.optional import require
 
 

@@ -15,8 +15,8 @@ import weakref
 
 import numpy as np
 
-from envs.render.frames import CameraFrame, check_modalities, pinhole_intrinsics, pose_from_gl
 from envs.render.gl import mujoco
+from worldsim.data.frames import CameraFrame, check_modalities, pinhole_intrinsics, pose_from_gl
 
 
 def camera_names(model: mujoco.MjModel) -> list[str]:

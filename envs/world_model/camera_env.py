@@ -84,7 +84,7 @@ class CameraWorldEnv(gym.Env):
         self._obs = None
 
     def _start_scene(self):
-        from posttrain.camera.data import CameraScene
+        from envs.camera_scene import CameraScene
 
         if self._scene is None:
             fy = float(self.model.intrinsics[1, 1])

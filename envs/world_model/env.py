@@ -39,7 +39,7 @@ class WorldModelEnv(gym.Env):
     model was trained on.
 
     ## Rewards
-    ``judge="state"`` (the default for simulators with a rule, evaluation/judges/rules.py): the
+    ``judge="state"`` (the default for simulators with a rule, envs/rules.py): the
     simulator's own reward and success rule applied to the predicted state after the step (for
     TabletopPush: block within 5 cm of the goal). ``judge="learned"``: the learned judges' estimates
     from the frame, state and action of the step.

@@ -60,10 +60,28 @@ def load_for_env(checkpoint=None, *, predictor=None, sample_steps=None, sampler=
 
     path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
     check_load_args(check_folder(path), path, predictor, sample_steps, sampler)   # one-line errors before loading
+    judge, rule = judge_and_rule(path, judge)
     wm = model_class(path).load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
-                                reencode=reencode, judge=judge)
+                                reencode=reencode, judge=judge, rule=rule)
     check_expected(wm.sim, path, env_id, cameras, image_size)
     return wm
+
+
+def judge_and_rule(path: str, judge=None):
+    """The judge a folder's model steps with (``judge`` checked; default "state" where its simulator has
+    a rule) and that rule (``envs.rules``; None for "learned"). A folder without a readable
+    ``config.yaml`` passes ``judge`` on unchanged, so loading it says what is wrong."""
+    from envs.rules import resolve_judge, state_rule
+
+    if not (Path(path) / "config.yaml").is_file():
+        return judge, None
+    from worldsim.io import read_config
+
+    env_id = read_config(path).get("sim", {}).get("env_id")
+    if env_id is None:
+        return judge, None
+    judge = resolve_judge(judge, env_id)
+    return judge, (state_rule(env_id) if judge == "state" else None)
 
 
 def check_expected(sim: dict, path: str, env_id=None, cameras=None, image_size=None) -> None:

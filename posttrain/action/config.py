@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from evaluation.judges.model import JudgeConfig
 from posttrain.action.deterministic import ConvPredictorConfig
+from posttrain.action.judges import JudgeConfig
 from posttrain.action.state_head import StateHeadConfig
 from posttrain.common.base import base_dit_config, base_task_config
 from posttrain.common.latents import tokenizer_fingerprint

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from evaluation.judges.model import Judges
 from posttrain.action.config import ActionTaskConfig, JudgeTaskConfig, predict_config
+from posttrain.action.judges import Judges
 from posttrain.action.task import build_action_model
 from posttrain.common.bundle import ARCHITECTURE, read_bundle, sim_spec, write_bundle
 from posttrain.common.codec import load_codec

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from evaluation.judges.metrics import binary_metrics, reward_mae
-from evaluation.judges.model import Judges
 from posttrain.action.config import JudgeTaskConfig, plain_config
+from posttrain.action.judge_metrics import binary_metrics, reward_mae
+from posttrain.action.judges import Judges
 from posttrain.action.task import state_normalization
 from posttrain.common.latents import load_or_build_latents
 from posttrain.common.windows import LatentWindows, WindowLoader

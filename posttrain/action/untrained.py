@@ -1,7 +1,7 @@
 """An untrained but valid world-model folder for any simulator: for tests and speed benchmarks.
 
-    path = untrained_world_model("runs/wm_untrained", "worldsim/TabletopPush-v0",
-                                 {"cameras": ["top"], "image_size": 64}, perturb=0.02)
+    sim = envs.sim_spec.sim_spec_of("worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 64})
+    path = untrained_world_model("runs/wm_untrained", sim, perturb=0.02)
     env = gym.make("worldsim/WorldModel-v0", checkpoint=path)
 
 Every piece has its real architecture and the simulator's spaces; weights are the initial ones
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from evaluation.judges.model import JudgeConfig, Judges
 from posttrain.action.deterministic import ConvPredictorConfig
+from posttrain.action.judges import JudgeConfig, Judges
 from posttrain.action.model import ActionDiTConfig, ActionWorldModel
 from posttrain.action.state_head import StateHeadConfig
 from posttrain.action.world_model import build_dynamics
-from posttrain.common.bundle import ARCHITECTURE, sim_spec_of, write_bundle
+from posttrain.common.bundle import ARCHITECTURE, write_bundle
 from posttrain.common.codec import PixelCodecConfig, codec_from_config
 from posttrain.common.predict import PredictConfig
 from worldsim.config import to_dict
@@ -37,13 +37,13 @@ def _perturb(module: torch.nn.Module, scale: float, seed: int) -> None:
             p.add_(scale * torch.randn(p.shape, generator=gen))
 
 
-def untrained_world_model(out: str, env_id: str, env_kwargs: dict,
+def untrained_world_model(out: str, sim: dict,
                           tokenizer: TokenizerConfig | PixelCodecConfig | None = None,
                           dit: DiTConfig | None = None, conv: ConvPredictorConfig | None = None,
                           context_frames: int = 1, sample_steps: int = 2, perturb: float = 0.0, seed: int = 0) -> Path:
-    """Write the folder ``out`` with a conv "deterministic" predictor and (if ``dit``) a "diffusion" one."""
+    """Write the folder ``out`` for simulator ``sim`` (``envs.sim_spec.sim_spec_of``) with a conv
+    "deterministic" predictor and (if ``dit``) a "diffusion" one."""
     torch.manual_seed(seed)
-    sim = sim_spec_of(env_id, env_kwargs)
     tok_cfg = tokenizer if isinstance(tokenizer, PixelCodecConfig) else \
         dataclasses.replace(tokenizer or TokenizerConfig(), temporal_compression=1)
     c, s, views = tok_cfg.latent_dim, tok_cfg.spatial_compression, len(sim["cameras"])

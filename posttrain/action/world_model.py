@@ -13,10 +13,10 @@ is the current one), ``context_actions`` (N, T-1, A) the actions between them (o
 ``context_state`` ``{"agent_pos": (N, D), "environment_state": (N, E)}`` at the current frame.
 A step predicts latent frame t+1 from the last ``context_frames`` latents and action t (one
 forward of a deterministic predictor, or a few Euler/Heun steps of the action DiT), decodes it
-per camera, reads the state head on it, and judges the step: ``judge="state"`` (the default where
-the simulator has a rule, evaluation/judges/rules.py) applies the task's success and reward rule to
-the predicted state after the step; ``judge="learned"`` asks the learned judges about frame t,
-state t and action t. Latents are carried
+per camera, reads the state head on it, and judges the step: ``judge="state"`` (the default when
+a ``rule`` is given; envs.world_model.session passes ``envs.rules.state_rule(env_id)``) applies the
+task's success and reward rule to the predicted state after the step; ``judge="learned"`` asks the
+learned judges about frame t, state t and action t. Latents are carried
 between steps; decoded pixels are re-encoded only with ``reencode=True``. Env i's sampling noise
 comes from its own generator, seeded in ``start``, so a batch gives each env what it gets alone.
 """
@@ -64,16 +64,25 @@ class WorldModelState:
         return replace_envs(self, indices, other, ("latents", "agent_pos", "environment_state"))
 
 
+def pick_judge(judge: Optional[str], rule, env_id: str) -> tuple[str, object]:
+    """(judge, rule it steps with): "state" needs ``rule``; the default is "state" when one is given."""
+    if judge is None:
+        judge = "state" if rule is not None else "learned"
+    if judge not in ("state", "learned"):
+        raise ValueError(f"judge={judge!r}; allowed: state, learned")
+    if judge == "state" and rule is None:
+        raise ValueError(f"judge='state' needs the task's rule for {env_id}: pass "
+                         f"rule=envs.rules.state_rule({env_id!r})")
+    return judge, (rule if judge == "state" else None)
+
+
 class WorldModel:
     def __init__(self, config: dict, tokenizer, dynamics: ActionWorldModel, predict: PredictConfig, judges,
-                 reencode: bool = False, judge: Optional[str] = None):
-        from evaluation.judges.rules import resolve_judge, state_rule
-
+                 reencode: bool = False, judge: Optional[str] = None, rule=None):
         self.config, self.tokenizer, self.dynamics, self.predict_cfg = config, tokenizer, dynamics, predict
         self.judges, self.reencode = judges, reencode
         self.sim = config["sim"]
-        self.judge = resolve_judge(judge, self.sim["env_id"])
-        self.rule = state_rule(self.sim["env_id"]) if self.judge == "state" else None
+        self.judge, self.rule = pick_judge(judge, rule, self.sim["env_id"])
         self.cameras = list(self.sim["cameras"])
         self.scale = float(config["latent_scale"])
         self.context_frames = int(config["context_frames"])
@@ -84,10 +93,12 @@ class WorldModel:
 
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
-             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "WorldModel":
+             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None,
+             rule=None) -> "WorldModel":
         """Load a world-model folder; ``predictor`` picks one of its predictors (default: the folder's),
-        ``judge`` "state" or "learned" (default: "state" where the simulator has a rule)."""
-        from evaluation.judges.model import JudgeConfig, Judges
+        ``judge`` "state" or "learned" (default: "state" when ``rule``, the task's outcome on state
+        such as ``envs.rules.state_rule(env_id)``, is given, else "learned")."""
+        from posttrain.action.judges import JudgeConfig, Judges
         from posttrain.common.codec import codec_from_config
 
         config, tensors, _ = read_bundle(path)
@@ -101,7 +112,7 @@ class WorldModel:
         predict = structured(PredictConfig, piece["predict"])
         overrides = {k: v for k, v in (("steps", sample_steps), ("sampler", sampler)) if v is not None}
         predict = dataclasses.replace(predict, **overrides)
-        return cls(config, tokenizer, dynamics, predict, judges, reencode, judge)
+        return cls(config, tokenizer, dynamics, predict, judges, reencode, judge, rule)
 
     # -------------------------------------------------------- the contract
 

@@ -49,8 +49,7 @@ class ReplicatorSource:
     """A Replicator folder as one episode: video, depth, segmentation and camera parameters per camera."""
 
     def __init__(self, source: str, camera: str, controls):
-        from envs.render.replicator import ReplicatorFolder
-        from worldsim.generation.replicator_dataset import parse_source
+        from worldsim.data.replicator import ReplicatorFolder, parse_source
 
         self.folder = ReplicatorFolder(parse_source(source))
         camera = camera if camera in self.folder.cameras or len(self.folder.cameras) != 1 else self.folder.cameras[0]

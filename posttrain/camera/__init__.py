@@ -2,8 +2,9 @@
 
 Files, one concern each: ``config.py`` (``CameraTaskConfig``, ``SamplingConfig``, what a base
 checkpoint fills in), ``model.py`` (the camera DiT: a base DiT plus ray projections),
-``motion.py`` (camera motion as a 6-d action, smooth random orbits), ``data.py`` (``python -m
-posttrain.camera.data``: TabletopPush rendered under moving cameras), ``clips.py`` (that dataset
+``motion.py`` (camera motion as a 6-d action, smooth random orbits), ``data.py`` (the command ``python -m
+posttrain.camera.data``: TabletopPush rendered under moving cameras, made by
+worldsim/generation/camera_data.py), ``clips.py`` (that dataset
 encoded once, and a resumable clip loader), ``task.py`` (``worldsim posttrain camera``),
 ``world_model.py`` (the stateful model the camera env steps), ``checkpoint.py`` (a trained run
 loaded back), ``evaluate.py`` (held-out rollouts and their PSNR), ``following.py`` (how well

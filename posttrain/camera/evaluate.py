@@ -39,7 +39,7 @@ def held_out_rollouts(wm: CameraWorldModel, data: CameraEpisodes, episodes: list
 def frame_psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """uint8 (..., H, W, 3) x2 -> PSNR in dB per frame (...), at most 100 dB (MSE floored at 1e-10).
 
-    Pooled over a whole array instead: ``evaluation.multiview_metrics.psnr``."""
+    Pooled over a whole array instead: ``posttrain.multiview.metrics.psnr``."""
     err = ((a.astype(np.float64) - b.astype(np.float64)) / 255.0) ** 2
     return -10.0 * np.log10(np.maximum(err.mean(axis=(-3, -2, -1)), 1e-10))
 

@@ -11,7 +11,7 @@ the following frames; the camera enters as per-pixel Plücker rays relative to t
 ``base`` is a ``worldsim train base`` run or checkpoint: its DiT, tokenizer and latent scale are
 used and the ray projections start at zero (step 0 = the base). ``base=""`` trains the default DiT
 (``posttrain.camera.model.default_dit``: 4 layers, hidden 128) from scratch on ``tokenizer`` (default
-``pixels:4``, lossless). Data: a camera dataset from ``posttrain/camera/data.py``; every frame is
+``pixels:4``, lossless). Data: a camera dataset from ``worldsim/generation/camera_data.py`` (``python -m posttrain.camera.data``); every frame is
 encoded once (``clips.py``). Each batch draws clips of 2..``clip_frames`` frames, every s-th frame with s in 1..``max_stride``
 (larger camera motions than one step, where ignoring the camera costs more; played backwards
 with probability 1/2 when ``reverse``: the scene is static). With ``residual`` the generated frames are diffused as

@@ -3,7 +3,7 @@
     bundle = read_bundle("runs/wm")      # (config dict, tensors, meta), validated
     prefixed(tensors, "tokenizer.")      # one piece's tensors, prefix stripped
     write_bundle("runs/wm", config, tensors, metrics)
-    sim_spec("runs/push_train", ["top"]) # the simulator a dataset came from, with its spaces
+    sim_spec("runs/push_train", ["top"]) # the simulator a dataset came from, with its spaces (as recorded)
 
 Layout (docs/design.md, "The world-model folder"): ``model.safetensors`` with keys ``tokenizer.*``,
 ``predictors.<name>.dynamics.*``, ``predictors.<name>.state_head.*``, ``judges.*``;
@@ -28,37 +28,21 @@ ARCHITECTURE = "worldsim_world_model"
 
 
 def sim_spec(data: str, cameras: list[str]) -> dict:
-    """The simulator a dataset came from, restricted to ``cameras``, with its spaces (makes the env once)."""
+    """The simulator a dataset came from, restricted to ``cameras``, with its spaces: the ``sim`` record
+    ``worldsim generate`` writes into meta/info.json (``envs.sim_spec.sim_spec_of`` of its env)."""
     reader = LeRobotDatasetReader(data)
-    gen = reader.info.get("worldsim", {}).get("config")
-    if not gen:
+    made = reader.info.get("worldsim", {})
+    if not made.get("config"):
         raise ValueError(f"{data} has no worldsim generation config in meta/info.json: not made by `worldsim generate`")
-    kwargs = {"cameras": list(cameras), "image_size": gen["image_size"]}
-    if gen.get("task"):
-        kwargs["task"] = gen["task"]
-    return sim_spec_of(gen["env"], kwargs)
-
-
-def sim_spec_of(env_id: str, env_kwargs: dict) -> dict:
-    """Spaces and settings of simulator ``env_id`` made with ``env_kwargs`` (cameras, image_size, ...)."""
-    import gymnasium as gym
-
-    import envs  # noqa: F401  (registers the ids)
-
-    cameras = list(env_kwargs["cameras"])
-    env = gym.make(env_id, **{**env_kwargs, "cameras": tuple(cameras)})
-    try:
-        obs_space, action_space = env.observation_space, env.action_space
-        height, width = obs_space["pixels"][cameras[0]].shape[:2]
-        return {"env_id": env_id, "env_kwargs": dict(env_kwargs, cameras=cameras), "cameras": cameras,
-                "height": int(height), "width": int(width), "agent_dim": int(obs_space["agent_pos"].shape[0]),
-                "env_dim": int(obs_space["environment_state"].shape[0]),
-                "action_low": action_space.low.tolist(), "action_high": action_space.high.tolist(),
-                "terminate_on_success": bool(getattr(env.unwrapped, "terminate_on_success", True)),
-                "max_episode_steps": int(env.spec.max_episode_steps or 100),
-                "render_fps": int(env.metadata.get("render_fps", 10))}
-    finally:
-        env.close()
+    sim = made.get("sim")
+    if not sim:
+        raise ValueError(f"{data} records no simulator spaces (meta/info.json worldsim.sim): it was made by an older "
+                         f"`worldsim generate`; run the command that made it again (on a complete dataset it only "
+                         f"adds the record)")
+    missing = [c for c in cameras if c not in sim["cameras"]]
+    if missing:
+        raise ValueError(f"{data} has no camera {', '.join(map(repr, missing))}; it has {sim['cameras']}")
+    return {**sim, "env_kwargs": {**sim["env_kwargs"], "cameras": list(cameras)}, "cameras": list(cameras)}
 
 
 def write_bundle(out: str, config: dict, tensors: dict, metrics: dict) -> Path:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from evaluation.multiview_metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
+from posttrain.multiview.metrics import DRIVING_PAIRS, cross_view_sampson, per_view_psnr, summarize_sampson
 from posttrain.common.base import base_task_config
 from posttrain.common.bundle import sim_spec
 from posttrain.common.codec import load_codec

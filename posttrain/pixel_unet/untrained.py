@@ -1,7 +1,7 @@
 """A valid pixel world-model folder with random weights, for tests and smoke runs (no training).
 
-    path = untrained_pixel_world_model("runs/wm_tiny", {"cameras": ["top"], "image_size": 32},
-                                       UNetConfig(channels=[16, 32]), perturb=0.05)
+    sim = envs.sim_spec.sim_spec_of("worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 32})
+    path = untrained_pixel_world_model("runs/wm_tiny", sim, UNetConfig(channels=[16, 32]), perturb=0.05)
     path = untrained_pixel_world_model(..., grounded=True)   # with state dynamics, yaw reader, layout
 
 The predictors' weights are perturbed from their (copy-the-last-frame) initialisation so steps
@@ -32,9 +32,10 @@ def linear_reader() -> StateReader:
     return reader
 
 
-def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, perturb: float = 0.05, seed: int = 0,
-                                env_id: str = "worldsim/TabletopPush-v0", grounded: bool = False):
-    from posttrain.common.bundle import sim_spec_of, write_bundle
+def untrained_pixel_world_model(out: str, sim: dict, net: UNetConfig, perturb: float = 0.05, seed: int = 0,
+                                grounded: bool = False):
+    """``sim``: the simulator's record (``envs.sim_spec.sim_spec_of``; TabletopPush for the reader)."""
+    from posttrain.common.bundle import write_bundle
     from worldsim.config import to_dict
 
     torch.manual_seed(seed)
@@ -50,7 +51,7 @@ def untrained_pixel_world_model(out: str, env_kwargs: dict, net: UNetConfig, per
         tensors.update({f"predictors.{kind}.{k}": v for k, v in model.state_dict().items()})
     reader = linear_reader()
     tensors.update({f"reader.{k}": v for k, v in reader.state_dict().items()})
-    config = {"family": FAMILY, "sim": sim_spec_of(env_id, env_kwargs), "default_predictor": "deterministic",
+    config = {"family": FAMILY, "sim": sim, "default_predictor": "deterministic",
               "predictors": pieces, "reader": to_dict(reader.cfg), "provenance": {"untrained": True}}
     if grounded:
         config.update(untrained_grounding(tensors, config["sim"]))

@@ -66,9 +66,7 @@ class PixelState:
 
 class PixelWorldModel:
     def __init__(self, config: dict, predictor: torch.nn.Module, reader: StateReader, sample_steps=None,
-                 judge: Optional[str] = None, predictor_name: Optional[str] = None, grounding=None):
-        from evaluation.judges.rules import state_rule
-
+                 judge: Optional[str] = None, predictor_name: Optional[str] = None, grounding=None, rule=None):
         self.config, self.predictor, self.reader, self.grounding = config, predictor, reader, grounding
         if (grounding is not None) != bool(predictor.net.cfg.layout):
             raise ValueError(f"predictor {predictor_name!r} {'takes' if predictor.net.cfg.layout else 'has no'} layout "
@@ -79,9 +77,10 @@ class PixelWorldModel:
         if judge not in (None, "state"):
             raise ValueError(f"judge={judge!r}: a pixel world model judges with the task's rule on the state it "
                              f"reads (judge='state'); it has no learned judge")
-        self.rule = state_rule(self.sim["env_id"])
+        self.rule = rule
         if self.rule is None:
-            raise ValueError(f"no success rule for {self.sim['env_id']} (evaluation/judges/rules.py)")
+            raise ValueError(f"no success rule for {self.sim['env_id']}: a pixel world model needs the task's rule; "
+                             f"pass rule=envs.rules.state_rule({self.sim['env_id']!r})")
         self.context = int(predictor.net.cfg.context)
         self.sample_steps = sample_steps
         self.context_sigma = float(config["predictors"][self.predictor_name].get("context_sigma", 0.0))
@@ -91,7 +90,10 @@ class PixelWorldModel:
 
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
-             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None) -> "PixelWorldModel":
+             sampler: Optional[str] = None, reencode: bool = False, judge: Optional[str] = None,
+             rule=None) -> "PixelWorldModel":
+        """Load a folder from export.py; ``rule`` is the task's outcome on state it judges with
+        (``envs.rules.state_rule(env_id)``; envs.world_model.session passes it)."""
         from posttrain.common.bundle import read_bundle
         from worldsim.config import structured
 
@@ -106,7 +108,7 @@ class PixelWorldModel:
         reader = StateReader(structured(ReaderConfig, config["reader"]))
         load_parts(path, tensors, ((net, f"predictors.{name}."), (reader, "reader.")))
         grounding = load_grounding(config, tensors, reader, path) if "dynamics" in config else None
-        return cls(config, net, reader, sample_steps, judge, name, grounding)
+        return cls(config, net, reader, sample_steps, judge, name, grounding, rule)
 
     # -------------------------------------------------------- the contract
 

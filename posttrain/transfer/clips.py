@@ -8,7 +8,7 @@
 
 Targets are ``observation.images.<cam>`` (the randomised looks); controls come from the depth and
 segmentation features and, for edges and blur, from ``observation.canonical.<cam>`` when the
-dataset has it (posttrain/transfer/data.py), else from the target frames themselves.
+dataset has it (worldsim/generation/transfer_data.py), else from the target frames themselves.
 """
 
 from __future__ import annotations

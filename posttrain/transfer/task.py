@@ -1,7 +1,7 @@
 """``worldsim posttrain transfer``: control branches on a frozen base DiT, trained on random looks.
 
 Starts from a ``worldsim train base`` checkpoint and trains one branch per control
-(posttrain/transfer/model.py) to denoise randomised-look clips (posttrain/transfer/data.py) given control
+(posttrain/transfer/model.py) to denoise randomised-look clips (worldsim/generation/transfer_data.py) given control
 maps of the same layout. The base stays frozen (``train_base=false``, as in Cosmos-Transfer), so an
 exported model needs only its branches. Without ``--base`` a fresh DiT (``model.*``, on the codec
 ``tokenizer=``, e.g. ``pixels:4``) is trained together with its branches (``train_base`` is then on):

@@ -124,9 +124,9 @@ def test_bad_control_input_errors_name_the_problem():
 
 
 def test_replicator_folder_missing_an_annotator_is_named(tmp_path):
-    from envs.render.frames import CameraFrame, pinhole_intrinsics
-    from envs.render.replicator import ReplicatorFolder, ReplicatorWriter
     from worldsim.conditioning.control_sources import check_replicator, replicator_inputs
+    from worldsim.data.frames import CameraFrame, pinhole_intrinsics
+    from worldsim.data.replicator import ReplicatorFolder, ReplicatorWriter
 
     writer = ReplicatorWriter(tmp_path / "rep", cameras=("top",))
     for i in range(2):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import envs
+from envs.rules import resolve_judge, state_rule
 from envs.simulators import (
     SIMULATORS,
     WORLD_MODEL_ENVS,
@@ -17,7 +18,6 @@ from envs.simulators import (
     resolve,
     simulator,
 )
-from evaluation.judges.rules import resolve_judge, state_rule
 from evaluation.policy_specs import check_spec
 from evaluation.zoo import zoo_names, zoo_policies
 from policies.factory import make_expert
@@ -102,6 +102,6 @@ def test_readme_adding_a_simulator_names_only_the_record():
     readme = (ROOT / "README.md").read_text()
     section = re.search(r"### Adding a simulator\n(.*?)\n#", readme, re.DOTALL).group(1)
     assert "envs/simulators.py" in section and "SimulatorSpec" in section
-    for table in ("policies/factory.py", "evaluation/zoo.py", "evaluation/judges/rules.py",
+    for table in ("policies/factory.py", "evaluation/zoo.py", "envs/rules.py",
                   "evaluation/columns.py", "envs/registry.py"):
         assert table not in section

@@ -44,6 +44,32 @@ def test_dataset_holds_every_episode_with_its_features(dataset):
         assert np.all(np.abs(ep["action"]) <= 1.0)
 
 
+def test_dataset_records_the_simulator_the_recipes_read(dataset):
+    """``worldsim.sim`` in info.json is what making the simulator says (recipes read it, not the env)."""
+    from envs.sim_spec import sim_spec_of
+    from posttrain.common.bundle import sim_spec
+
+    made = sim_spec_of("worldsim/TabletopPush-v0", {"cameras": ["top"], "image_size": 32})
+    assert sim_spec(str(dataset), ["top"]) == made
+    with pytest.raises(ValueError, match="no camera 'front'"):
+        sim_spec(str(dataset), ["front"])
+
+
+def test_rerunning_an_older_complete_run_adds_the_simulator_record(tmp_path, dataset):
+    from posttrain.common.bundle import sim_spec
+
+    old = tmp_path / "old"
+    assert generate(old, 1) == 0
+    info_path = old / "meta" / "info.json"
+    info = json.loads(info_path.read_text())
+    del info["worldsim"]["sim"]
+    info_path.write_text(json.dumps(info, indent=4))
+    with pytest.raises(ValueError, match="older `worldsim generate`"):
+        sim_spec(str(old), ["top"])
+    assert generate(old, 1) == 0
+    assert sim_spec(str(old), ["top"]) == sim_spec(str(dataset), ["top"])
+
+
 def test_expert_episodes_succeed_and_end_on_success(dataset):
     r = LeRobotDatasetReader(dataset)
     for i in (0, 2):  # expert episodes

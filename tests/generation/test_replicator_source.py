@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from envs.render.replicator import ReplicatorWriter
 from envs.tabletop_push import TabletopPushEnv
 from worldsim.cli import main
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
+from worldsim.data.replicator import ReplicatorWriter
 
 
 @pytest.fixture(scope="module")

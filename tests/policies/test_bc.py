@@ -104,7 +104,7 @@ def test_state_only_network_shapes():
 
 
 def test_frame_loader_resumes_at_its_position():
-    from worldsim.training.tasks.policy_task import FrameLoader
+    from policies.bc_task import FrameLoader
 
     frames = {"image": np.arange(40 * 4 * 4 * 3, dtype=np.uint8).reshape(40, 4, 4, 3) % 251,
               "state": np.arange(40 * 6, dtype=np.float32).reshape(40, 6), "action": np.zeros((40, 2), np.float32)}
@@ -122,7 +122,7 @@ def test_frame_loader_resumes_at_its_position():
 
 
 def test_data_fraction_is_nested_and_refuses_bad_shares():
-    from worldsim.training.tasks.policy_task import data_fraction
+    from policies.bc_task import data_fraction
 
     episodes = list(range(3, 103))
     small, large, whole = (data_fraction(episodes, f, seed=0) for f in (0.05, 0.25, 1.0))

@@ -15,7 +15,7 @@ TINY_TRAIN = ["clip_len=2", "steps=2", "batch_size=2", "ckpt_every=2", "eval_cli
 
 
 def tiny_transfer_data(out: Path) -> Path:
-    from posttrain.transfer.data import RandomizedDataConfig, write_randomized_dataset
+    from worldsim.generation.transfer_data import RandomizedDataConfig, write_randomized_dataset
 
     return write_randomized_dataset(RandomizedDataConfig(out=str(out), episodes=2, looks=2, max_steps=5,
                                                          image_size=32, policy="expert,random"))

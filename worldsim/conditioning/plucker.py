@@ -1,7 +1,7 @@
 """Per-pixel Plücker rays of pinhole cameras: the 6-channel camera map Cosmos conditions on.
 
 For a camera with intrinsics K (3, 3) and a world-from-camera pose P (4, 4) in OpenCV axes
-(x right, y down, z forward; ``envs/render/frames.py``), the ray through the centre of pixel
+(x right, y down, z forward; ``worldsim/data/frames.py``), the ray through the centre of pixel
 (u, v) has the unit direction ``d = R K^-1 [u + 0.5, v + 0.5, 1] / |.|`` and passes through the
 camera centre ``o = t``; its Plücker coordinates are the moment ``o x d`` and ``d``, stacked in
 Cosmos's order [moment | direction]:

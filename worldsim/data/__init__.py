@@ -1,4 +1,4 @@
-"""LeRobotDataset v3.0 reading and writing (and, later, clip sampling and loaders).
+"""LeRobotDataset v3.0 reading and writing, clips, camera-frame conventions (``frames``) and Replicator folders.
 
     from worldsim.data import LeRobotWriter, WriterConfig, LeRobotDatasetReader
 

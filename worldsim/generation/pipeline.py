@@ -10,13 +10,16 @@ after a kill keeps them, runs the rest, then assembles the dataset.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from envs.sim_spec import generated_sim_spec
 from policies.spec import parse_mix
 from worldsim.config import to_dict
+from worldsim.io.files import write_bytes
 from worldsim.generation.config import GenerateConfig
 from worldsim.generation.staging import RunFolder
 from worldsim.io.lock import hold_folder
@@ -41,7 +44,7 @@ def _check_env(cfg: GenerateConfig) -> dict:
         return {"sim_state_names": tuple(names or ()),"observation_space": env.observation_space, "action_space": env.action_space,
                 "fps": env.metadata.get("render_fps", 10), "task": getattr(env.unwrapped, "task", cfg.env),
                 "labels": getattr(env.unwrapped.render_source, "labels", {}),
-                "robot_type": cfg.env.split("/")[-1]}
+                "robot_type": cfg.env.split("/")[-1], "cameras": list(env.observation_space["pixels"].spaces)}
     finally:
         env.close()
 
@@ -56,10 +59,12 @@ def generate(cfg: GenerateConfig) -> Path:
 
 def _generate(cfg: GenerateConfig, specs: list[str]) -> Path:
     described = _check_env(cfg)
+    described["sim"] = generated_sim_spec(cfg.env, described["cameras"], cfg.image_size, cfg.task)  # what recipes read
     run = RunFolder(cfg.out)
     manifest = run.open({"config": to_dict(cfg), "episode_policy": specs,
                          "episode_seed": [cfg.seed + i for i in range(cfg.episodes)]})
     if manifest.get("status") == "complete":
+        _record_sim(run.out, described["sim"])
         print(f"dataset already complete: {run.out}", file=sys.stderr)
         return run.out
     jobs = [(i, specs[i]) for i in range(cfg.episodes) if i not in run.finished()]
@@ -68,6 +73,15 @@ def _generate(cfg: GenerateConfig, specs: list[str]) -> Path:
     run.mark_complete(manifest)
     run.drop_episodes()
     return run.out
+
+
+def _record_sim(root: Path, sim: dict) -> None:
+    """Add the simulator record to a dataset that an older ``worldsim generate`` completed without it."""
+    path = root / "meta" / "info.json"
+    info = json.loads(path.read_text()) if path.is_file() else None
+    if info is not None and "sim" not in info.get("worldsim", {}):
+        info.setdefault("worldsim", {})["sim"] = sim
+        write_bytes(path, json.dumps(info, indent=4, ensure_ascii=False).encode())
 
 
 def _run_episodes(cfg: GenerateConfig, run: RunFolder, jobs: list) -> None:
@@ -92,7 +106,8 @@ def _assemble(cfg: GenerateConfig, run: RunFolder, manifest: dict, described: di
     features = dataset_features(described["observation_space"], described["action_space"], cfg,
                                 sim_state_names=described["sim_state_names"])
     run_info = {k: v for k, v in manifest.items() if k != "status"}
-    extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()}}}
+    extra = {"worldsim": {**run_info, "segmentation_labels": {str(k): v for k, v in described["labels"].items()},
+                          "sim": described["sim"]}}
     writer = LeRobotWriter(staging, WriterConfig(fps=described["fps"], robot_type=described["robot_type"],
                                                  features=features, extra_info=extra, crf=cfg.video_crf,
                                                  pix_fmt=cfg.video_pix_fmt))

@@ -15,19 +15,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from worldsim.data.replicator import parse_source
 from worldsim.generation.features import HWC
 from worldsim.io.lock import contents
-
-PREFIX = "replicator:"
-
-
-def parse_source(source: str) -> Path:
-    if not source.startswith(PREFIX) or len(source) == len(PREFIX):
-        raise ValueError(f"source {source!r} is not understood; expected {PREFIX}DIR")
-    path = Path(source[len(PREFIX):])
-    if not path.is_dir():
-        raise ValueError(f"Replicator folder {path} does not exist or is not a folder")
-    return path
 
 
 def _features(first: dict) -> dict[str, dict]:
@@ -67,8 +57,8 @@ def dataset_from_replicator(source: str, out: str | Path, fps: int = 10, task: s
 
 
 def _dataset_from_replicator(source: str, out: str | Path, fps: int, task: str) -> Path:
-    from envs.render.replicator import ReplicatorFolder
     from worldsim.data.lerobot_writer import LeRobotWriter, WriterConfig
+    from worldsim.data.replicator import ReplicatorFolder
 
     folder = ReplicatorFolder(parse_source(source))
     out = Path(out)

@@ -33,7 +33,7 @@ def to_unit_range(video: torch.Tensor) -> torch.Tensor:
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per frame of [-1, 1] video: (B, C, T, H, W) x2 -> (B, T), uncapped.
 
-    The reference PSNR for model outputs; uint8 frames use ``evaluation.multiview_metrics.psnr``
+    The reference PSNR for model outputs; uint8 frames use ``posttrain.multiview.metrics.psnr``
     (pooled) or ``posttrain.camera.evaluate.frame_psnr`` (per frame)."""
     _check_pair(pred, target)
     err = (to_unit_range(pred) - to_unit_range(target)).square()

@@ -23,7 +23,7 @@ from worldsim.training.trainer_config import TrainerConfig
 TASKS = {
     "tokenizer": "worldsim.training.tasks.tokenizer_task:TokenizerTask",
     "base": "worldsim.training.tasks.base_task:BaseTask",
-    "policy": "worldsim.training.tasks.policy_task:PolicyTask",
+    "policy": "policies.bc_task:PolicyTask",
     "judge": "posttrain.action.judge_task:JudgeTask",
     "action": "posttrain.action.task:ActionTask",
 }

@@ -34,7 +34,7 @@ def test_check_env(env):
 
 
 def test_start_view_is_the_simulator_render_and_pose_follows_the_actions(env):
-    from posttrain.camera.data import CameraScene
+    from envs.camera_scene import CameraScene
 
     obs, info = env.reset(seed=3)
     assert set(obs) == {"pixels", "agent_pos", "environment_state"} and info == {"is_success": False}

@@ -38,13 +38,14 @@ def world():
 
 
 def untrained(path, env_id, kwargs, with_dit=False):
+    from envs.sim_spec import sim_spec_of
     from posttrain.action.deterministic import ConvPredictorConfig
     from posttrain.action.untrained import untrained_world_model
     from worldsim.diffusion.dit import DiTConfig
     from worldsim.tokenizer.model import TokenizerConfig
 
     dit = DiTConfig(hidden_size=32, num_layers=1, num_heads=2, adaln_lora_dim=8, spec="cpu") if with_dit else None
-    return str(untrained_world_model(str(path), env_id, kwargs, tokenizer=TokenizerConfig(channels=8, attention=False),
+    return str(untrained_world_model(str(path), sim_spec_of(env_id, kwargs), tokenizer=TokenizerConfig(channels=8, attention=False),
                                      dit=dit, conv=ConvPredictorConfig(channels=8, blocks=1), perturb=0.05))
 
 
@@ -206,7 +207,7 @@ def test_step_is_judged_by_the_chosen_judge(push_model, judge):
 
 
 def test_unknown_judges_are_refused(push_model):
-    from evaluation.judges.rules import resolve_judge
+    from envs.rules import resolve_judge
 
     assert resolve_judge(None, "worldsim/TabletopPush-v0") == "state"
     assert resolve_judge(None, "worldsim/MetaWorld-v0") == "learned"
@@ -214,6 +215,20 @@ def test_unknown_judges_are_refused(push_model):
         gym.make(WM_ID, checkpoint=push_model, judge="magic")
     with pytest.raises(ValueError, match="needs a success rule for worldsim/MetaWorld-v0"):
         resolve_judge("state", "worldsim/MetaWorld-v0")
+
+
+def test_the_model_takes_its_rule_from_the_caller(push_model):
+    """WorldModel looks no rule up: without one it judges "learned", and "state" needs one."""
+    from envs.rules import state_rule
+    from posttrain.action.world_model import WorldModel
+
+    assert WorldModel.load(push_model).judge == "learned"
+    rule = state_rule("worldsim/TabletopPush-v0")
+    wm = WorldModel.load(push_model, rule=rule)
+    assert wm.judge == "state" and wm.rule is rule
+    with pytest.raises(ValueError, match=r"rule=envs.rules.state_rule\('worldsim/TabletopPush-v0'\)"):
+        WorldModel.load(push_model, judge="state")
+    assert gym.make(WM_ID, checkpoint=push_model).unwrapped.model.judge == "state"   # the env passes the rule
 
 
 def test_perceived_simulator_shows_the_simulators_frames_with_the_models_state(push_model):

@@ -21,11 +21,13 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 @pytest.fixture(scope="module", params=[False, True], ids=["frames_only", "grounded"])
 def pixel_model(tmp_path_factory, request):
+    from envs.sim_spec import sim_spec_of
     from posttrain.pixel_unet.config import UNetConfig
     from posttrain.pixel_unet.untrained import untrained_pixel_world_model
 
     net = UNetConfig(channels=[16, 32], cond_dim=32, groups=4)
-    return str(untrained_pixel_world_model(str(tmp_path_factory.mktemp("pix") / "wm"), KWARGS, net, perturb=0.02,
+    return str(untrained_pixel_world_model(str(tmp_path_factory.mktemp("pix") / "wm"),
+                                           sim_spec_of("worldsim/TabletopPush-v0", KWARGS), net, perturb=0.02,
                                            grounded=request.param))
 
 
@@ -95,6 +97,10 @@ def test_batched_perceived_simulator_equals_single_ones(pixel_model):
 
 
 def test_bad_input_gets_clear_errors(pixel_model):
+    from posttrain.pixel_unet.world_model import PixelWorldModel
+
+    with pytest.raises(ValueError, match=r"pass rule=envs.rules.state_rule"):
+        PixelWorldModel.load(pixel_model)   # the envs pass the task's rule; alone it has none
     with pytest.raises(ValueError, match="cameras"):
         gym.make(WM_ID, checkpoint=pixel_model, cameras=["top", "front"])
     with pytest.raises(ValueError, match="image_size"):

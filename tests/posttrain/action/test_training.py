@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import envs  # noqa: F401
-from evaluation.judges.model import Judges
 from posttrain.action.judge_task import JudgeTask, JudgeTaskConfig
+from posttrain.action.judges import Judges
 from posttrain.action.task import ActionTask, ActionTaskConfig
 from worldsim.config import load_config
 from worldsim.io import load_model_weights, read_tensors

@@ -95,8 +95,8 @@ def test_bad_input_is_a_clear_error(made, tmp_path):
 
 
 def replicator_folder(path, size: int, frames: int = 3, depth: bool = True):
-    from envs.render.replicator import ReplicatorWriter
     from envs.tabletop_push import TabletopPushEnv
+    from worldsim.data.replicator import ReplicatorWriter
 
     env = TabletopPushEnv(cameras=("top",), image_size=size)
     env.reset(seed=0)
@@ -110,7 +110,7 @@ def replicator_folder(path, size: int, frames: int = 3, depth: bool = True):
 
 
 def test_replicator_folders_augment_and_are_checked(made, tmp_path):
-    from envs.render.replicator import ReplicatorFolder
+    from worldsim.data.replicator import ReplicatorFolder
 
     folder = replicator_folder(tmp_path / "rep", 32)
     out = augment_command(made["run"], None, f"replicator:{folder}", tmp_path / "aug", None, ["steps=2"])

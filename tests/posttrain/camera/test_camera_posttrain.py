@@ -10,7 +10,7 @@ import torch
 from helpers import TINY_DIT, randomized
 from posttrain.camera.checkpoint import load_camera_run
 from posttrain.camera.config import CameraTaskConfig
-from posttrain.camera.data import CameraDataConfig, build_dataset
+from worldsim.generation.camera_data import CameraDataConfig, build_dataset
 from posttrain.camera.model import CameraDiT, CameraDiTConfig, clip_rays
 from posttrain.camera.motion import (CameraMotionConfig, action_between, apply_action, look_at, matrix_to_rotvec,
                                      pose_angles, rotvec_to_matrix, sample_orbit)
@@ -184,7 +184,7 @@ def test_a_residual_model_adds_its_sample_to_the_last_view():
 def test_following_measures_on_known_answers():
     """The measures the benchmark reports: the true view has motion scale 1, the first view 0; the
     essential-matrix estimate recovers a motion from exact projections of 3D points."""
-    from posttrain.camera.data import CameraScene
+    from envs.camera_scene import CameraScene
     from posttrain.camera.following import commanded_motion, motion_scale, relative_motion, rotation_error_deg
     from posttrain.camera.following import direction_error_deg, scaled_pose
 

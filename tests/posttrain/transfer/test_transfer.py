@@ -134,8 +134,8 @@ def test_randomised_renders_leave_the_env_unchanged_and_vary_the_look():
     import numpy as np
 
     from envs.tabletop_push import TabletopPushEnv
-    from posttrain.transfer.data import render_looks
     from worldsim.generation.randomize import RandomizeConfig, sample_look
+    from worldsim.generation.transfer_data import render_looks
 
     plain, looked = (TabletopPushEnv(cameras=("top",), image_size=32) for _ in range(2))
     rng = np.random.default_rng(0)

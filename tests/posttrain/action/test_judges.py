@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from evaluation.judges.metrics import binary_metrics, reward_mae
-from evaluation.judges.model import JudgeConfig, Judges
+from posttrain.action.judge_metrics import binary_metrics, reward_mae
+from posttrain.action.judges import JudgeConfig, Judges
 
 
 def test_binary_metrics_on_hand_made_labels():

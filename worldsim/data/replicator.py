@@ -8,7 +8,7 @@ hit), ``.../semantic_segmentation/semantic_segmentation_0000.png`` (colourized R
 
 ``ReplicatorFolder`` reads such a folder, or real Isaac Sim output (any render-product folder
 names, files flat or in annotator folders, or a single render product written flat), back
-into ``CameraFrame``s in our conventions (see ``envs.render.frames``). Depth is taken as
+into ``CameraFrame``s in our conventions (see ``worldsim.data.frames``). Depth is taken as
 metres, as Replicator documents ``distance_to_image_plane``; no-hit pixels (inf in Isaac's files,
 0 in its docs) become inf. Camera translations are scaled by ``metersPerSceneUnit``.
 
@@ -19,6 +19,7 @@ metres, as Replicator documents ``distance_to_image_plane``; no-hit pixels (inf 
     folder.cameras, folder.num_frames        # ("front", "top"), 1
     frames = folder.read(0)                  # {camera: CameraFrame}
     for frames in folder.iter_frames(): ...
+    parse_source("replicator:out")           # Path("out"): the folder of a --source argument
 
 Layout details live in ``replicator_layout``, matrix conventions in ``replicator_camera``,
 segmentation colours in ``replicator_segmentation``.
@@ -33,11 +34,22 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
-from envs.render import replicator_layout as layout
-from envs.render.frames import CameraFrame
-from envs.render.replicator_camera import DEFAULT_NEAR_FAR, camera_from_params, camera_params
-from envs.render.replicator_segmentation import ClassRegistry, colorize, decode
+from worldsim.data import replicator_layout as layout
+from worldsim.data.frames import CameraFrame
+from worldsim.data.replicator_camera import DEFAULT_NEAR_FAR, camera_from_params, camera_params
+from worldsim.data.replicator_segmentation import ClassRegistry, colorize, decode
 
+PREFIX = "replicator:"
+
+
+def parse_source(source: str) -> Path:
+    """The folder of a ``replicator:DIR`` source (``worldsim generate --source``, ``worldsim augment --source``)."""
+    if not source.startswith(PREFIX) or len(source) == len(PREFIX):
+        raise ValueError(f"source {source!r} is not understood; expected {PREFIX}DIR")
+    path = Path(source[len(PREFIX):])
+    if not path.is_dir():
+        raise ValueError(f"Replicator folder {path} does not exist or is not a folder")
+    return path
 
 class ReplicatorWriter:
     """Writes ``{camera: CameraFrame}`` steps into one folder per camera, BasicWriter style."""

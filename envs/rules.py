@@ -2,7 +2,7 @@
 
 A world model's state head reads the block and goal positions from its generated frames; the
 task's success predicate and reward applied to them is a judge with no learned decision of its
-own (its errors are the state head's). The learned judges (``evaluation.judges.model``) read
+own (its errors are the state head's). The learned judges (``posttrain.action.judges``) read
 frames instead and stay available as ``judge="learned"``.
 
     outcome = state_rule("worldsim/TabletopPush-v0")   # None for a simulator without a rule

@@ -9,7 +9,7 @@ meant for row vectors (USD's convention, translation in the last row):
   (``P[2, 2] = n / (f - n)``, ``P[2, 3] = -1``, ``P[3, 2] = n f / (f - n)``); after the divide
   by ``w = -z_cam``, ``u = (ndc_x + 1) / 2 * W`` and ``v = (1 - ndc_y) / 2 * H``.
 
-Ours (``envs.render.frames``): ``intrinsics`` K in pixels, ``extrinsics`` world-from-camera in
+Ours (``worldsim.data.frames``): ``intrinsics`` K in pixels, ``extrinsics`` world-from-camera in
 OpenCV axes (x right, y down, z forward). Hence ``V = (GL_FROM_CV @ inv(E)).T`` and
 ``fx = P[0, 0] W / 2``, ``fy = P[1, 1] H / 2``, ``cx = (1 - P[2, 0]) W / 2``,
 ``cy = (1 + P[2, 1]) H / 2``.

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from evaluation.multiview_metrics import (cross_view_sampson, fundamental_matrix, match_features, per_view_psnr,
-                                          psnr, sampson_distance, summarize_sampson)
+from posttrain.multiview.metrics import (cross_view_sampson, fundamental_matrix, match_features, per_view_psnr, psnr,
+                                         sampson_distance, summarize_sampson)
 
 K = np.array([[40.0, 0.0, 16.0], [0.0, 40.0, 16.0], [0.0, 0.0, 1.0]])
 

@@ -1,13 +1,13 @@
 """Multi-view video metrics: cross-view epipolar consistency (Sampson error) and per-view PSNR.
 
-    from evaluation.multiview_metrics import cross_view_sampson, per_view_psnr
+    from posttrain.multiview.metrics import cross_view_sampson, per_view_psnr
     F = fundamental_matrix(K_a, pose_a, K_b, pose_b)        # x_b^T F x_a = 0 for one 3D point
     d = sampson_distance(F, pts_a, pts_b)                   # (N,) pixels; 0 on the epipolar geometry
     scores = cross_view_sampson(frames, intrinsics, extrinsics)   # {"front/front_left": array, ...}
     summary = summarize_sampson(scores)                     # median / mean / matches over all pairs
     psnr = per_view_psnr(generated, simulated)              # {camera: dB}
 
-Cameras follow envs/render/frames.py: ``intrinsics`` (3, 3) pinhole matrices whose principal
+Cameras follow worldsim/data/frames.py: ``intrinsics`` (3, 3) pinhole matrices whose principal
 point is in continuous pixel coordinates (pixel (i, j) covers [j, j+1) x [i, i+1)), ``extrinsics``
 (4, 4) world-from-camera poses in OpenCV axes. Features are SIFT keypoints on frames upsampled
 ``upsample`` times (a 32 px view is too small for a detector's border and scale space), matched

@@ -1,6 +1,6 @@
 """Replicator BasicWriter layout: writer/reader round trip, camera conventions, Isaac-style folders.
 
-    .venv/bin/python -m pytest tests/envs/test_replicator.py -q
+    .venv/bin/python -m pytest tests/data/test_replicator.py -q
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from envs.render.replicator import ReplicatorFolder, ReplicatorWriter
-from envs.render.replicator_camera import camera_from_params, camera_params
+from worldsim.data.replicator import ReplicatorFolder, ReplicatorWriter
+from worldsim.data.replicator_camera import camera_from_params, camera_params
 from worldsim.optional import MissingExtraError, is_available
 
 NEAR, FAR = 0.01, 1_000_000.0
