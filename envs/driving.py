@@ -16,6 +16,7 @@ from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.driving_ego import BicycleConfig, EgoState, action_to_controls, bicycle_step, boxes_overlap
 from envs.driving_layout import CAMERAS, CAR_HALF, EGO_LANE_Y, ROAD_EDGE, X_MAX
+from envs.driving_rules import AGENT_DIM
 from envs.driving_scene import StreetRenderSource, StreetScene
 from envs.driving_traffic import Traffic, sample_traffic, step_traffic
 
@@ -108,7 +109,7 @@ class DrivingMultiViewEnv(CameraRendering, gym.Env):
         self.model, self.data = self.scene.model, self.scene.data
         self.render_source = StreetRenderSource(self.model, self.data, self.cameras, self.height, self.width)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
-        self.observation_space = observation_space(self.cameras, self.height, self.width, 4, ENV_STATE_DIM)
+        self.observation_space = observation_space(self.cameras, self.height, self.width, AGENT_DIM, ENV_STATE_DIM)
         self._last_rgb: dict[str, np.ndarray] | None = None
 
     # -- gym API ------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class EvalConfig:
         (``envs.simulators``); None for an env without a record."""
         if self.cameras is not None:
             return list(self.cameras)
-        from evaluation.columns import default_cameras
+        from evaluation.world_model_folder import default_cameras
 
         return default_cameras(self)
 

@@ -24,7 +24,7 @@ def spec_parts(spec: str) -> tuple[str, set[str]]:
 
 def train_policies(folder: str | None) -> list[str] | None:
     """The specs in the folder's ``provenance.train_policies``; None without a folder or that entry."""
-    from evaluation.columns import world_model_config
+    from evaluation.world_model_folder import world_model_config
 
     if not folder:
         return None

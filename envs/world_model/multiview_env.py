@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from envs.contract import image_hw, observation_space, validate_action
+from envs.driving_rules import GOAL_DISTANCE, DrivingOutcome
 from envs.simulators import world_model_env
 from envs.world_model.resets import make_reset_source
 
@@ -22,7 +23,6 @@ ENV_ID = "worldsim/DrivingWorldModel-v0"
 MAKE_DEFAULT = ("worldsim posttrain multiview --base '' --data DATA --out RUN, then copy the checkpoint "
                 "(see assets/world_models/driving_multiview/README.md)")
 MODEL_SEED_HIGH = 2**62
-GOAL_DISTANCE = 80.0
 
 
 def default_checkpoint() -> Path:
@@ -97,7 +97,7 @@ class MultiViewWorldModelEnv(gym.Env):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
         path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
         self.model = MultiViewWorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
-                                              ema=ema, goal_distance=goal_distance)
+                                              ema=ema, rule=DrivingOutcome(goal_distance))
         self.sim = self.model.sim
         check_expected(self.sim, path, cameras, image_size)
         self.cameras = list(self.model.cameras)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -34,8 +34,8 @@ from posttrain.multiview.config import MultiViewTaskConfig, predict_config
 from posttrain.multiview.model import MultiViewNetwork
 from posttrain.multiview.predict import predict_next_views
 
-GOAL_DISTANCE = 80.0  # metres along x, the simulator's default (envs/driving.py)
-LANE_OFFSET = 18      # environment_state index of the lane offset
+# the simulator's rule on a state step: (before (N, D+E), after (N, D+E), start_x (N,)) -> reward, success, crashed
+Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -61,8 +61,7 @@ class MultiViewState:
 class MultiViewWorldModel:
     """A trained ``MultiViewNetwork`` (dynamics and state head), its codec and config: see the module docstring."""
 
-    def __init__(self, network: MultiViewNetwork, cfg: MultiViewTaskConfig, predict=None,
-                 goal_distance: float = GOAL_DISTANCE):
+    def __init__(self, network: MultiViewNetwork, cfg: MultiViewTaskConfig, rule: Rule, predict=None):
         from posttrain.common.codec import load_codec
 
         self.network, self.cfg = network, cfg
@@ -72,22 +71,26 @@ class MultiViewWorldModel:
         self.cameras = list(self.sim["cameras"])
         self.scale = float(cfg.latent_scale)
         self.context_frames = int(cfg.context_frames)
-        self.goal_distance = float(goal_distance)
+        self.rule = rule
         self.action_low = np.asarray(self.sim["action_low"], np.float32)
         self.action_high = np.asarray(self.sim["action_high"], np.float32)
 
     @classmethod
     def load(cls, path: str, predictor: Optional[str] = None, sample_steps: Optional[int] = None,
-             sampler: Optional[str] = None, ema: bool = False, goal_distance: float = GOAL_DISTANCE
+             sampler: Optional[str] = None, ema: bool = False, rule: Optional[Rule] = None
              ) -> "MultiViewWorldModel":
-        """A run or checkpoint folder; ``predictor`` is checked against the one it was trained as."""
+        """A run or checkpoint folder; ``predictor`` is checked against the one it was trained as. ``rule``
+        judges predicted state (the env passes ``envs.driving_rules.DrivingOutcome``)."""
+        if rule is None:
+            raise ValueError("a multi-view world model judges predicted state with the simulator's rule: pass "
+                             "rule=envs.driving_rules.DrivingOutcome(goal_distance, agent_dim)")
         from posttrain.multiview.checkpoint import load_multiview
 
         network, cfg = load_multiview(str(path), ema=ema)
         if predictor is not None and predictor != cfg.predictor:
             raise ValueError(f"{path} was trained as predictor={cfg.predictor!r}, not {predictor!r}")
         overrides = {k: v for k, v in (("steps", sample_steps), ("sampler", sampler)) if v is not None}
-        return cls(network, cfg, dataclasses.replace(predict_config(cfg), **overrides), goal_distance)
+        return cls(network, cfg, rule, dataclasses.replace(predict_config(cfg), **overrides))
 
     # -------------------------------------------------------- the contract
 
@@ -147,26 +150,9 @@ class MultiViewWorldModel:
     # -------------------------------------------------------- rules and checks
 
     def _rules(self, before: MultiViewState, after: MultiViewState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(reward float32, success bool, crashed bool), each (N,), by the simulator's rules on predicted state."""
-        from envs.driving_ego import boxes_overlap
-        from envs.driving_layout import CAR_HALF, ROAD_EDGE, X_MAX
-
-        d = self.sim["agent_dim"]
+        """(reward float32, success bool, crashed bool), each (N,): the simulator's rule on predicted state."""
         old, new = before.state.numpy().astype(np.float32), after.state.numpy().astype(np.float32)
-        n = len(new)
-        reward, success, crashed = np.zeros(n, np.float32), np.zeros(n, bool), np.zeros(n, bool)
-        for i in range(n):
-            agent, env = new[i, :d], new[i, d:]
-            x, y, yaw = (float(v) for v in agent[:3])
-            cars = env[:18].reshape(6, 3)
-            near = [(float(dx), float(dy), 0.0) for dx, dy, _ in cars if abs(dx) < 6 and abs(dy) < 6]
-            crashed[i] = abs(y) > ROAD_EDGE or x > X_MAX or any(boxes_overlap((0.0, 0.0, yaw), p, CAR_HALF)
-                                                                for p in near)
-            success[i] = not crashed[i] and x - float(after.start_x[i]) >= self.goal_distance
-            r = 0.1 * (agent[0] - old[i, 0]) - 0.1 * abs(env[LANE_OFFSET])
-            r += -10.0 if crashed[i] else 10.0 if success[i] else 0.0
-            reward[i] = r
-        return reward, success, crashed
+        return self.rule(old, new, after.start_x.numpy())
 
     def _check_frames(self, frames: dict) -> list[np.ndarray]:
         if not isinstance(frames, dict) or set(frames) != set(self.cameras):

@@ -245,3 +245,37 @@ def test_bad_action_is_rejected(env):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="out of bounds"):
         env.step(np.array([0.0, 2.0], np.float32))
+
+
+def test_driving_rule_on_state_agrees_with_the_simulator(env):
+    """envs.driving_rules judges a world model's predicted state; on the simulator's own states it must
+    give the simulator's reward, success and crash wherever no parked car (absent from the state) is hit."""
+    from envs.driving_rules import DrivingOutcome
+    from policies.base import stack_obs
+    from policies.driving_expert import DrivingExpert
+
+    rule = DrivingOutcome(goal_distance=env.goal_distance)
+    expert = DrivingExpert(env.action_space)
+    rng = np.random.default_rng(0)
+    seen = {"success": 0, "crashed": 0}
+    for episode in range(12):
+        obs, _ = env.reset(seed=episode, options={"render": False})
+        start_x = np.array([obs["agent_pos"][0]])
+        swerve = rng.uniform(-1, 1)                  # a third of the episodes are the expert's, the rest swerve
+        expert.reset(1, episode)
+        for _ in range(150):
+            before = np.concatenate([obs["agent_pos"], obs["environment_state"]])[None]
+            action = expert.act(stack_obs([obs]))[0] if episode % 3 == 0 else np.float32([swerve * rng.uniform(0, 1), 1])
+            obs, reward, terminated, _, info = env.step(action)
+            after = np.concatenate([obs["agent_pos"], obs["environment_state"]])[None]
+            r, success, crashed = rule(before, after, start_x)
+            hit_parked = terminated and not info["is_success"] and not crashed[0]
+            if not hit_parked:
+                assert success[0] == info["is_success"]
+                assert r[0] == pytest.approx(reward, abs=1e-4)
+                assert crashed[0] == (terminated and not info["is_success"])
+            seen["success"] += int(info["is_success"])
+            seen["crashed"] += int(bool(crashed[0]))
+            if terminated:
+                break
+    assert seen["success"] > 0 and seen["crashed"] > 0   # both outcomes were exercised

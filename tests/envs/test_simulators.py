@@ -69,7 +69,7 @@ def test_record_resolves_expert_zoos_and_rule(env_id):
 
 @pytest.mark.parametrize("env_id", [spec.env_id for spec in SIMULATORS if spec.world_model])
 def test_record_world_model_is_shipped_for_that_simulator(env_id):
-    from evaluation.columns import world_model_config
+    from evaluation.world_model_folder import world_model_config
 
     spec = simulator(env_id)
     folder = ROOT / "assets" / spec.world_model

@@ -10,7 +10,6 @@ envs and the policy; the env pre/post processors are identity pipelines, which i
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("lerobot")

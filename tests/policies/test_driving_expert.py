@@ -7,7 +7,6 @@ import pytest
 import envs  # noqa: F401  (registers the ids)
 from policies.base import stack_obs
 from policies.driving_expert import DrivingExpert
-from policies.factory import make_policy
 
 SPACE = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
 FAR = [300.0, 1.75, -9.0]       # an oncoming car far away: no influence

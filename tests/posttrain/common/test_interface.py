@@ -27,7 +27,7 @@ def _starts(sim: dict, seeds) -> tuple[dict, dict]:
 
 
 def _camera_start(model, seeds) -> tuple[dict, np.ndarray]:
-    from posttrain.camera.data import CameraScene
+    from envs.camera_scene import CameraScene
     from posttrain.camera.motion import OrbitConfig, start_pose
 
     fy = float(model.intrinsics[1, 1])
@@ -44,10 +44,13 @@ def _camera_start(model, seeds) -> tuple[dict, np.ndarray]:
 def _load(kind: str):
     """(world model, context_frames, context_actions, context_state, actions) for N envs."""
     from assets import asset_path
+    from envs.driving_rules import DrivingOutcome
+    from envs.rules import state_rule
     from posttrain.common.runtime import ensure_megatron
 
     ensure_megatron()
     seeds = [3, 4]
+    rule = state_rule("worldsim/TabletopPush-v0")
     if kind == "camera":
         from posttrain.camera.world_model import CameraWorldModel
 
@@ -57,15 +60,15 @@ def _load(kind: str):
     if kind == "multiview":
         from posttrain.multiview.world_model import MultiViewWorldModel
 
-        wm = MultiViewWorldModel.load(str(asset_path(FOLDERS[kind])), sample_steps=2)
+        wm = MultiViewWorldModel.load(str(asset_path(FOLDERS[kind])), sample_steps=2, rule=DrivingOutcome())
     elif kind == "pixel":
         from posttrain.pixel_unet.world_model import PixelWorldModel
 
-        wm = PixelWorldModel.load(str(asset_path(FOLDERS[kind])))
+        wm = PixelWorldModel.load(str(asset_path(FOLDERS[kind])), rule=rule)
     else:
         from posttrain.action.world_model import WorldModel as LatentWorldModel
 
-        wm = LatentWorldModel.load(str(asset_path(FOLDERS[kind])))
+        wm = LatentWorldModel.load(str(asset_path(FOLDERS[kind])), rule=rule)
     frames, state = _starts(wm.sim, seeds)
     actions = np.stack([np.asarray(wm.sim["action_high"], np.float32) * f for f in (0.5, -0.5)])
     return wm, frames, None, state, actions
