@@ -34,12 +34,21 @@ class SimulatorSpec:
     expert_env_args: tuple[tuple[str, object], ...] = ()   # (env kwarg, its default) passed to the expert
     play: str | None = None                   # "module:Class" of a play-data policy (world-model training data)
     zoos: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # name -> policy specs
+    task_zoos: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, hash=False)
+    #                                           task -> zoos measured for that task (override ``zoos``)
     rule: str | None = None                   # "module:function(agent_pos, environment_state) -> (reward, success)"
     world_model: str | None = None            # folder under assets/ run by worldsim/WorldModel-v0
     #                                           (evaluation world_model=default)
 
     def __post_init__(self):
         object.__setattr__(self, "zoos", MappingProxyType({k: tuple(v) for k, v in self.zoos.items()}))
+        object.__setattr__(self, "task_zoos", MappingProxyType(
+            {task: MappingProxyType({k: tuple(v) for k, v in named.items()}) for task, named in self.task_zoos.items()}))
+
+    def zoos_for(self, task: str | None = None) -> dict[str, tuple[str, ...]]:
+        """The zoos for ``task`` (the env's default task when None): the task's measured ones over the generic ones."""
+        task = task if task is not None else dict(self.expert_env_args).get("task")
+        return {**self.zoos, **self.task_zoos.get(task, {})}
 
     def registration(self) -> dict:
         """Keyword arguments of ``gym.register`` for this simulator."""
@@ -105,11 +114,39 @@ METAWORLD = SimulatorSpec(
     image_size=64,
     expert="policies.metaworld_expert:MetaWorldExpert",
     expert_env_args=(("task", "push-v3"),),
-    zoos={   # same recipe as TabletopPush's, not measured yet
+    zoos={   # the generic zoo for tasks without a measured one (reach-v3, button-press-v3): not measured
         "default": ("expert", "expert+noise:0.2", "expert+noise:0.5", "expert+noise:1.0", "expert+eps:0.3",
                     "expert+eps:0.6", "expert+stuck:1.0", "expert+bias:0.3", "expert+delay:3", "expert+delay:10",
                     "random"),
         "quick": ("expert", "expert+noise:0.5", "expert+eps:0.6", "random"),
+    },
+    task_zoos={   # success rates measured over 100 episodes each (seeds 0-99; README "Meta-World zoo")
+        "push-v3": {
+            "default": ("expert",               # 1.00
+                        "expert+noise:0.3",     # 0.87 (60 episodes)
+                        "expert+eps:0.3",       # 0.73
+                        "expert+noise:0.5",     # 0.57
+                        "expert+stuck:1.0",     # 0.41
+                        "expert+eps:0.45",      # 0.32 (60 episodes)
+                        "expert+delay:10",      # 0.21
+                        "expert+noise:0.72",    # 0.15 (60 episodes)
+                        "expert+bias:0.1",      # 0.08 (60 episodes)
+                        "random"),              # 0.00
+            "quick": ("expert", "expert+noise:0.5", "expert+delay:10", "random"),
+        },
+        "drawer-open-v3": {
+            "default": ("expert",               # 1.00
+                        "expert+eps:0.3",       # 0.92
+                        "expert+noise:0.7",     # 0.80 (60 episodes)
+                        "expert+bias:0.12",     # 0.73 (60 episodes)
+                        "expert+noise:0.85",    # 0.68 (60 episodes)
+                        "expert+eps:0.4",       # 0.47 (60 episodes)
+                        "expert+eps:0.5",       # 0.20 (60 episodes)
+                        "expert+noise:1.2",     # 0.12 (60 episodes)
+                        "expert+delay:14",      # 0.00 (60 episodes)
+                        "random"),              # 0.00
+            "quick": ("expert", "expert+noise:0.85", "expert+eps:0.5", "random"),
+        },
     },
 )
 

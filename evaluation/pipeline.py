@@ -53,7 +53,7 @@ def identity(cfg: EvalConfig) -> dict:
 def resolve_policies(cfg: EvalConfig) -> list[str]:
     from evaluation.zoo import zoo_policies
 
-    specs = [str(s).strip() for s in cfg.policies] or zoo_policies(cfg.zoo, cfg.env, cfg.bc, cfg.bc_per_run)
+    specs = [str(s).strip() for s in cfg.policies] or zoo_policies(cfg.zoo, cfg.env, cfg.bc, cfg.bc_per_run, cfg.task)
     specs = list(dict.fromkeys(s for s in specs if s))
     if not specs:
         raise ValueError("no policies to evaluate: set policies=[spec,...] or a zoo")

@@ -17,14 +17,14 @@ from pathlib import Path
 from envs.simulators import SIMULATORS, find_simulator
 
 
-def zoos(env_id: str) -> dict[str, tuple[str, ...]]:
-    """The policy zoos of ``env_id`` by name ({} for an env without zoos)."""
+def zoos(env_id: str, task: str | None = None) -> dict[str, tuple[str, ...]]:
+    """The policy zoos of ``env_id`` (for ``task``, where the env has tasks) by name ({} without zoos)."""
     spec = find_simulator(env_id)
-    return dict(spec.zoos) if spec is not None else {}
+    return spec.zoos_for(task) if spec is not None else {}
 
 
-def zoo_names(env_id: str) -> list[str]:
-    return list(zoos(env_id))
+def zoo_names(env_id: str, task: str | None = None) -> list[str]:
+    return list(zoos(env_id, task))
 
 
 def spread(items: list, k: int) -> list:
@@ -53,9 +53,9 @@ def bc_specs(path: str | Path, per_run: int = 0) -> list[str]:
                      f"train one with `worldsim train policy --data DATASET --out {path}`")
 
 
-def zoo_policies(name: str, env_id: str, bc=(), bc_per_run: int = 3) -> list[str]:
-    """The zoo ``name`` for ``env_id`` plus ``bc_per_run`` checkpoints of each BC run in ``bc``."""
-    named = zoos(env_id)
+def zoo_policies(name: str, env_id: str, bc=(), bc_per_run: int = 3, task: str | None = None) -> list[str]:
+    """The zoo ``name`` for ``env_id`` (and ``task``) plus ``bc_per_run`` checkpoints of each BC run in ``bc``."""
+    named = zoos(env_id, task)
     if not named:
         raise ValueError(f"no policy zoo for env {env_id!r}; zoos exist for: "
                          f"{', '.join(s.env_id for s in SIMULATORS if s.zoos)}; or list policies=[spec,...]")

@@ -69,3 +69,21 @@ def test_shipped_bc_policies_load_by_their_short_name_and_act():
         assert policy.reads_pixels and action.shape == (1, 2) and np.all(np.abs(action) <= 1)
     with pytest.raises(ValueError, match="tabletop_push/image_7.*does not exist"):
         make_bc_policy("bc:tabletop_push/image_7", env.action_space)
+
+
+def test_meta_world_tasks_have_their_own_measured_zoos():
+    from envs.metaworld_env import TASKS
+
+    spec = simulator("worldsim/MetaWorld-v0")
+    assert set(spec.task_zoos) <= set(TASKS)
+    push = zoo_policies("default", "worldsim/MetaWorld-v0", task="push-v3")
+    drawer = zoo_policies("default", "worldsim/MetaWorld-v0", task="drawer-open-v3")
+    assert push == list(spec.task_zoos["push-v3"]["default"]) and drawer == list(spec.task_zoos["drawer-open-v3"]["default"])
+    assert push != drawer
+    assert zoo_policies("default", "worldsim/MetaWorld-v0") == push          # the env's default task is push-v3
+    assert zoo_policies("default", "worldsim/MetaWorld-v0", task="reach-v3") == list(spec.zoos["default"])
+    for task, named in spec.task_zoos.items():
+        assert set(named) == set(spec.zoos), task                            # same zoo names for every task
+        for specs in named.values():
+            for s in specs:
+                check_spec(s)
