@@ -12,6 +12,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.arguments import named_arguments
 from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.driving_ego import BicycleConfig, EgoState, action_to_controls, bicycle_step, boxes_overlap
@@ -26,6 +27,7 @@ N_NEAREST = 6
 ENV_STATE_DIM = 3 * N_NEAREST + 2
 
 
+@named_arguments
 class DrivingMultiViewEnv(CameraRendering, gym.Env):
     """
     ## Description

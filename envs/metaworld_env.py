@@ -14,6 +14,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.arguments import named_arguments
 from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.render.gl import mujoco
@@ -60,6 +61,7 @@ def roll_upside_down_cameras(model: mujoco.MjModel, data: mujoco.MjData) -> list
     return turned
 
 
+@named_arguments
 class MetaWorldEnv(CameraRendering, gym.Env):
     """
     ## Description

@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from assets import asset_path
+from envs.arguments import named_arguments
 from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.render.gl import mujoco
@@ -39,6 +40,7 @@ def state_outcome(agent_pos, environment_state) -> tuple[np.ndarray, np.ndarray]
     return np.where(success, 1.0, dense), success
 
 
+@named_arguments
 class TabletopPushEnv(CameraRendering, gym.Env):
     """
     ## Description

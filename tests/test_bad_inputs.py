@@ -159,3 +159,21 @@ def test_eval_of_metaworld_without_cameras_runs(tmp_path, capsys):
     import json
 
     assert json.loads((out / "results.json").read_text())["config"]["cameras"] == ["corner2", "corner4"]
+
+
+GYM_MAKE_UNKNOWN = {
+    "worldsim/TabletopPush-v0": r"TabletopPushEnv takes no argument 'colour'; its arguments: cameras, image_size, "
+                                r"terminate_on_success, render_mode",
+    "worldsim/MetaWorld-v0": r"MetaWorldEnv takes no argument 'colour'; its arguments: task, cameras, image_size",
+    "worldsim/WorldModel-v0": r"WorldModelEnv takes no argument 'colour'; its arguments: checkpoint, .*sample_steps",
+}
+
+
+@pytest.mark.parametrize("env_id, message", list(GYM_MAKE_UNKNOWN.items()), ids=list(GYM_MAKE_UNKNOWN))
+def test_gym_make_names_the_arguments_an_env_takes(env_id, message):
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    with pytest.raises(TypeError, match=message):
+        gym.make(env_id, colour="red")

@@ -108,3 +108,17 @@ def test_every_command_refuses_a_folder_in_use_at_once(tmp_path, capsys, argv):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("module", ["posttrain.pixel_unet.train", "posttrain.pixel_unet.dynamics_train"])
+def test_pixel_family_trainers_refuse_a_folder_in_use(tmp_path, module):
+    import importlib
+
+    main = importlib.import_module(module).main
+    proc = hold_in_subprocess(tmp_path / "run")
+    try:
+        with pytest.raises(ValueError, match="is in use by"):
+            main([f"out={tmp_path / 'run'}", f"data={tmp_path / 'nowhere'}"])
+    finally:
+        proc.kill()
+        proc.wait()

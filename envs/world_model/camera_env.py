@@ -11,6 +11,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.arguments import named_arguments
 from envs.contract import image_hw, observation_space, validate_action
 from envs.simulators import world_model_env
 
@@ -19,6 +20,7 @@ CAMERA = "camera"
 MODEL_SEED_HIGH = 2**62
 
 
+@named_arguments
 class CameraWorldEnv(gym.Env):
     """
     ## Description

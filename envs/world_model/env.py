@@ -12,6 +12,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.arguments import named_arguments
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source
 from envs.world_model.session import load_for_env, observation, render_option, spaces
@@ -19,6 +20,7 @@ from envs.world_model.session import load_for_env, observation, render_option, s
 MODEL_SEED_HIGH = 2**62
 
 
+@named_arguments
 class WorldModelEnv(gym.Env):
     """
     ## Description

@@ -14,6 +14,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from envs.arguments import named_arguments
 from envs.contract import image_hw, observation_space, validate_action
 from envs.driving_rules import GOAL_DISTANCE, DrivingOutcome
 from envs.simulators import world_model_env
@@ -35,6 +36,7 @@ def default_checkpoint() -> Path:
     return path
 
 
+@named_arguments
 class MultiViewWorldModelEnv(gym.Env):
     """
     ## Description

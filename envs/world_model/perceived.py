@@ -21,6 +21,8 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from envs.arguments import named_arguments
+
 
 def _load(checkpoint, judge, env_id, cameras, image_size):
     import envs  # noqa: F401
@@ -42,6 +44,7 @@ def _batch(frames: list[dict], cameras) -> dict:
     return {c: np.stack([f[c] for f in frames]) for c in cameras}
 
 
+@named_arguments
 class PerceivedSimEnv(gym.Env):
     """Arguments: ``checkpoint`` (world-model folder, None: the default), ``judge`` ("state" or
     "learned", as the world-model env), ``env_id``/``cameras``/``image_size`` (checked against the
@@ -83,6 +86,7 @@ class PerceivedSimEnv(gym.Env):
         self.env.close()
 
 
+@named_arguments
 class PerceivedSimVectorEnv(VectorEnv):
     """``num_envs`` simulators stepped in turn, their frames read by the world model in one pass."""
 

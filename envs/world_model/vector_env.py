@@ -23,12 +23,14 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from envs.arguments import named_arguments
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source
 from envs.world_model.session import load_for_env, observation, render_option, spaces
 from envs.world_model.env import MODEL_SEED_HIGH
 
 
+@named_arguments
 class WorldModelVectorEnv(VectorEnv):
     """See the module docstring; arguments as ``WorldModelEnv`` plus ``num_envs``, ``max_episode_steps``."""
 

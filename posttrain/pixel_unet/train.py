@@ -198,7 +198,10 @@ def main(argv: list[str] | None = None) -> None:
     from worldsim.config import load_config
 
     cfg = load_config(PixelTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
-    print(f"checkpoint in {train(cfg)}")
+    from worldsim.io.lock import hold_folder
+
+    with hold_folder(cfg.out, "python -m posttrain.pixel_unet.train"):   # a second run on the folder is refused at once
+        print(f"checkpoint in {train(cfg)}")
 
 
 if __name__ == "__main__":
