@@ -39,15 +39,27 @@ class SimulatorSpec:
     rule: str | None = None                   # "module:function(agent_pos, environment_state) -> (reward, success)"
     world_model: str | None = None            # folder under assets/ run by worldsim/WorldModel-v0
     #                                           (evaluation world_model=default)
+    tasks: tuple[str, ...] = ()               # the env's ``task`` values, for an env with several
+    task_world_models: Mapping[str, str] = field(default_factory=dict, hash=False)  # task -> folder under assets/
 
     def __post_init__(self):
         object.__setattr__(self, "zoos", MappingProxyType({k: tuple(v) for k, v in self.zoos.items()}))
+        object.__setattr__(self, "task_world_models", MappingProxyType(dict(self.task_world_models)))
         object.__setattr__(self, "task_zoos", MappingProxyType(
             {task: MappingProxyType({k: tuple(v) for k, v in named.items()}) for task, named in self.task_zoos.items()}))
 
+    def default_task(self) -> str | None:
+        return dict(self.expert_env_args).get("task")
+
+    def world_model_for(self, task: str | None = None) -> str | None:
+        """The shipped world model for ``task`` (the default task when None); the env's one without tasks."""
+        if not self.tasks:
+            return self.world_model
+        return self.task_world_models.get(task if task is not None else self.default_task())
+
     def zoos_for(self, task: str | None = None) -> dict[str, tuple[str, ...]]:
         """The zoos for ``task`` (the env's default task when None): the task's measured ones over the generic ones."""
-        task = task if task is not None else dict(self.expert_env_args).get("task")
+        task = task if task is not None else self.default_task()
         return {**self.zoos, **self.task_zoos.get(task, {})}
 
     def registration(self) -> dict:
@@ -114,6 +126,8 @@ METAWORLD = SimulatorSpec(
     image_size=64,
     expert="policies.metaworld_expert:MetaWorldExpert",
     expert_env_args=(("task", "push-v3"),),
+    tasks=("push-v3", "reach-v3", "drawer-open-v3", "button-press-v3"),   # envs.metaworld_env.TASKS
+    task_world_models={},                     # none shipped yet (issue #13)
     zoos={   # the generic zoo for tasks without a measured one (reach-v3, button-press-v3): not measured
         "default": ("expert", "expert+noise:0.2", "expert+noise:0.5", "expert+noise:1.0", "expert+eps:0.3",
                     "expert+eps:0.6", "expert+stuck:1.0", "expert+bias:0.3", "expert+delay:3", "expert+delay:10",

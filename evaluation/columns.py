@@ -41,8 +41,8 @@ class Column:
 
 
 def check_world_model(folder: str, cfg: EvalConfig) -> None:
-    """ValueError, before anything runs, when the folder was trained for another simulator, other
-    cameras or another image size than ``cfg`` asks for."""
+    """ValueError, before anything runs, when the folder was trained for another simulator, task,
+    other cameras or another image size than ``cfg`` asks for."""
     from envs.world_model.checks import check_folder, check_load_args
     from envs.world_model.session import check_expected
 
@@ -52,6 +52,10 @@ def check_world_model(folder: str, cfg: EvalConfig) -> None:
     kw = cfg.world_model_kwargs
     check_load_args(config, folder, kw.get("predictor"), kw.get("sample_steps"), kw.get("sampler"))
     check_expected(config["sim"], folder, cfg.env, cfg.cameras_resolved(), cfg.image_size)
+    made_for = (config["sim"].get("env_kwargs") or {}).get("task")
+    if cfg.task is not None and made_for is not None and made_for != cfg.task:
+        raise ValueError(f"world model {folder} was made for task {made_for!r}, not task={cfg.task!r}; give that "
+                         f"task's world model, world_model=default or world_model=none")
 
 
 def make_columns(cfg: EvalConfig) -> list[Column]:

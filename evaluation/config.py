@@ -17,7 +17,7 @@ from typing import Any
 
 SUCCESS_MODES = ("any", "end")
 # fields that may differ between an evaluation folder and a rerun that resumes it
-RESUMABLE = ("out", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run", "video_episodes", "success",
+RESUMABLE = ("out", "tasks", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run", "video_episodes", "success",
              "confidence", "progress", "resampled_sim", "perception", "parallel", "render_all", "bootstrap")
 
 
@@ -25,6 +25,7 @@ RESUMABLE = ("out", "episodes", "num_envs", "policies", "zoo", "bc", "bc_per_run
 class EvalConfig:
     env: str = "worldsim/TabletopPush-v0"
     task: str | None = None                 # Meta-World task, e.g. push-v3
+    tasks: list[str] = field(default_factory=list)             # several tasks in one run (evaluation.multitask)
     cameras: list[str] | None = None        # None: the world model's cameras, else the simulator's own defaults
     image_size: int = 64
     max_steps: int | None = None            # None: the env's registered max_episode_steps

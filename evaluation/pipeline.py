@@ -150,6 +150,10 @@ class Progress:
 def run_evaluation(cfg: EvalConfig) -> Path:
     """Run (or resume) the evaluation ``cfg`` describes; returns ``<out>/index.html``."""
     cfg.validate()
+    if cfg.tasks:   # a suite of tasks: one evaluation each, and a report over all (evaluation.multitask)
+        from evaluation.multitask import run_multitask
+
+        return run_multitask(cfg)
     check_folder_path(cfg.out)
     cfg = dataclasses.replace(cfg, cameras=cfg.cameras_resolved())   # the identity names them (resume)
     with hold_folder(cfg.out, "worldsim eval"):

@@ -24,7 +24,7 @@ def resolve_world_model(cfg) -> str | None:
         from assets import asset_path
 
         spec = find_simulator(cfg.env)
-        relative = None if spec is None else spec.world_model
+        relative = None if spec is None else spec.world_model_for(getattr(cfg, "task", None))
         return None if relative is None else str(asset_path(relative))
     if not Path(cfg.world_model).exists():
         raise ValueError(f"world_model={cfg.world_model!r} does not exist; give a world-model folder, "

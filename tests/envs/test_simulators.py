@@ -105,3 +105,12 @@ def test_readme_adding_a_simulator_names_only_the_record():
     for table in ("policies/factory.py", "evaluation/zoo.py", "envs/rules.py",
                   "evaluation/columns.py", "envs/registry.py"):
         assert table not in section
+
+
+def test_the_meta_world_record_lists_the_envs_tasks():
+    from envs.metaworld_env import TASKS
+
+    spec = simulator("worldsim/MetaWorld-v0")
+    assert spec.tasks == tuple(TASKS) and spec.default_task() in spec.tasks
+    assert set(spec.task_world_models) <= set(spec.tasks)
+    assert spec.world_model_for("push-v3") == spec.task_world_models.get("push-v3")
