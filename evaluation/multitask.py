@@ -1,6 +1,6 @@
 """``worldsim eval env=worldsim/MetaWorld-v0 tasks=[push-v3,drawer-open-v3]``: one run over a suite of tasks.
 
-    index = run_multitask(cfg)       # cfg.tasks non-empty; ``run_evaluation`` sends it here
+    index = run_multitask(cfg, run_evaluation)   # cfg.tasks non-empty; ``run_evaluation`` sends it here
 
 Each task is a whole evaluation of its own in ``<out>/<task>/``: its zoo (``envs.simulators``
 ``task_zoos``, unless ``policies`` lists them), its shipped world model (``world_model=default``;
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 from evaluation.config import EvalConfig
 
@@ -56,9 +57,9 @@ def task_config(cfg: EvalConfig, task: str) -> EvalConfig:
     return dataclasses.replace(cfg, task=task, tasks=[], out=str(Path(cfg.out) / task))
 
 
-def run_multitask(cfg: EvalConfig) -> Path:
-    """Run (or resume) every task's evaluation, then write the suite's report; returns ``<out>/index.html``."""
-    from evaluation.pipeline import run_evaluation
+def run_multitask(cfg: EvalConfig, run_evaluation: Callable[[EvalConfig], Path]) -> Path:
+    """Run (or resume) every task's evaluation with ``run_evaluation`` (the single-task pipeline), then
+    write the suite's report; returns ``<out>/index.html``."""
     from evaluation.suite_report import write_suite_report
     from worldsim.io.files import write_json
     from worldsim.io.lock import hold_folder

@@ -153,7 +153,7 @@ def run_evaluation(cfg: EvalConfig) -> Path:
     if cfg.tasks:   # a suite of tasks: one evaluation each, and a report over all (evaluation.multitask)
         from evaluation.multitask import run_multitask
 
-        return run_multitask(cfg)
+        return run_multitask(cfg, run_evaluation)
     check_folder_path(cfg.out)
     cfg = dataclasses.replace(cfg, cameras=cfg.cameras_resolved())   # the identity names them (resume)
     with hold_folder(cfg.out, "worldsim eval"):
