@@ -46,12 +46,16 @@ def overall_agreement(cfg, store_by_task, specs_by_task, columns: list[str]) -> 
             for c in columns if c != "simulator"}
 
 
-def suite_eval_info(store_by_task, specs_by_task, column: str, cfg) -> dict:
+def suite_eval_info(store_by_task, specs_by_task, column: str, cfg, videos: dict | None = None) -> dict:
+    """lerobot-eval's multi-task eval_info of ``column``; ``videos``: {task: [results.json video entries]}."""
     per_task, per_group, everything = [], {}, {"sum_rewards": [], "max_rewards": [], "successes": [], "video_paths": []}
     eval_s = 0.0
     for task, store in store_by_task.items():
         seconds = timing(store, column)["eval_s"]
-        info = lerobot_eval_info(store.records(column), specs_by_task[task], cfg.episodes, cfg.success, seconds)
+        paths: dict[str, list[str]] = {}
+        for v in (videos or {}).get(task, []):
+            paths.setdefault(v["policy"], []).append(f"{task}/{v['file']}")
+        info = lerobot_eval_info(store.records(column), specs_by_task[task], cfg.episodes, cfg.success, seconds, paths)
         eval_s += seconds
         group = {k: [] for k in everything}
         for i, entry in enumerate(info["per_task"]):
@@ -86,7 +90,8 @@ def write_suite_report(cfg, tasks: list[str]) -> Path:
     write_json(out / "results.json", results)
     for c in columns:
         name = "eval_info.json" if c == "simulator" else f"eval_info_{c}.json"
-        write_json(out / name, suite_eval_info(store_by_task, specs_by_task, c, cfg))
+        videos = {t: r.get("videos", []) for t, (r, _) in parts.items()} if c == "simulator" else None
+        write_json(out / name, suite_eval_info(store_by_task, specs_by_task, c, cfg, videos))
     index = out / "index.html"
     index.write_text(suite_html(results))
     return index

@@ -23,7 +23,8 @@ def config(out, *overrides) -> EvalConfig:
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
     out = tmp_path_factory.mktemp("suite") / "ev"
-    run_evaluation(config(out, f"tasks=[{','.join(TASKS)}]", "policies=[expert,random]", "resampled_sim=true"))
+    run_evaluation(config(out, f"tasks=[{','.join(TASKS)}]", "policies=[expert,random]", "resampled_sim=true",
+                          "video_episodes=1"))
     return out
 
 
@@ -60,12 +61,16 @@ def test_eval_info_follows_lerobot_evals_multi_task_layout(suite):
         assert info["per_group"][task]["n_episodes"] == 6
     assert info["overall"]["n_episodes"] == 12 and info["overall"]["pc_success"] == pytest.approx(50.0)
     assert (suite / "eval_info_simulator_resampled.json").is_file()
+    for entry in info["per_task"]:                       # each task's video of episode 0, from the suite's folder
+        [video] = entry["metrics"]["video_paths"]
+        assert video.startswith(entry["task_group"] + "/videos/") and (suite / video).is_file()
 
 
 def test_a_rerun_of_a_finished_suite_only_rebuilds_the_report(suite, monkeypatch):
     forbid_rollouts(monkeypatch)
     before = json.loads((suite / "eval_info.json").read_text())
-    run_evaluation(config(suite, f"tasks=[{','.join(TASKS)}]", "policies=[expert,random]", "resampled_sim=true"))
+    run_evaluation(config(suite, f"tasks=[{','.join(TASKS)}]", "policies=[expert,random]", "resampled_sim=true",
+                          "video_episodes=1"))
     assert json.loads((suite / "eval_info.json").read_text())["per_group"] == before["per_group"]
 
 
