@@ -1,10 +1,11 @@
 """Train the Sawyer state reader on a Meta-World dataset, and measure it on held-out episodes.
 
-    python -m posttrain.sawyer.reader_fit --data runs/mw_push_frames --out runs/mw_reader
+    python -m posttrain.sawyer.reader_fit --data runs/mw_push_frames,runs/mw_push_layouts --out runs/mw_reader
 
-The dataset (``worldsim generate --env worldsim/MetaWorld-v0 cameras=[corner2,corner4] ...``)
-gives the frames of every camera and the true state; the last ``--holdout`` episodes are held
-out. ``<out>/`` gets ``model.safetensors``, ``config.json`` (reader config, cameras) and
+The datasets (``worldsim generate --env worldsim/MetaWorld-v0 cameras=[corner2,corner4] ...``,
+comma-separated) give the frames of every camera and the true state; the last ``--holdout``
+episodes of the first dataset are held out. Many short episodes teach the object's look over
+many layouts (the object only moves when touched); long ones teach pushing and carrying. ``<out>/`` gets ``model.safetensors``, ``config.json`` (reader config, cameras) and
 ``metrics.json`` (held-out error in cm: mean, p95 for the hand and the object).
 """
 
@@ -56,7 +57,8 @@ def errors_cm(reader: SawyerReader, frames: torch.Tensor, targets: torch.Tensor)
     return out
 
 
-def fit(frames, targets, cfg: SawyerReaderConfig, steps: int, batch: int, lr: float, seed: int) -> SawyerReader:
+def fit(frames, targets, cfg: SawyerReaderConfig, steps: int, batch: int, lr: float, seed: int,
+        noise: float = 0.03) -> SawyerReader:
     torch.manual_seed(seed)
     reader = SawyerReader(cfg)
     reader.set_normalization(targets)
@@ -66,7 +68,9 @@ def fit(frames, targets, cfg: SawyerReaderConfig, steps: int, batch: int, lr: fl
     bar = tqdm(range(steps), desc="fit reader", unit="step")
     for _ in bar:
         idx = torch.randint(len(frames), (batch,), generator=gen)
-        loss = reader.loss(as_float(frames[idx]), targets[idx])
+        x = as_float(frames[idx])
+        x = x + noise * torch.randn(x.shape, generator=gen)   # generated frames are not the renderer's exactly
+        loss = reader.loss(x, targets[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -92,11 +96,14 @@ def main(argv=None) -> None:
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     cameras = args.cameras.split(",")
     with hold_folder(args.out, "python -m posttrain.sawyer.reader_fit"):
-        frames, targets, episode = load_views(args.data, cameras)
-        cut = episode.max() + 1 - args.holdout
+        parts = [load_views(root, cameras) for root in args.data.split(",")]
+        frames, targets = torch.cat([f for f, _, _ in parts]), torch.cat([t for _, t, _ in parts])
+        first = parts[0][2]
+        episode = np.concatenate([first] + [e + first.max() + 1 + 10**6 for _, _, e in parts[1:]])   # others: train
+        cut = first.max() + 1 - args.holdout
         if cut < 1:
             raise ValueError(f"--holdout {args.holdout} leaves no training episode of {episode.max() + 1}")
-        train, test = episode < cut, episode >= cut
+        train, test = (episode < cut) | (episode > first.max()), (episode >= cut) & (episode <= first.max())
         cfg = SawyerReaderConfig(views=len(cameras))
         reader = fit(frames[train], targets[train], cfg, args.steps, args.batch, args.lr, args.seed)
         metrics = {"held_out": errors_cm(reader, frames[test], targets[test]),
