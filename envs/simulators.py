@@ -35,11 +35,21 @@ class SimulatorSpec:
     play: str | None = None                   # "module:Class" of a play-data policy (world-model training data)
     zoos: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # name -> policy specs
     rule: str | None = None                   # "module:function(agent_pos, environment_state) -> (reward, success)"
+    rule_env_args: tuple[tuple[str, object], ...] = ()   # if any: ``rule`` names a factory, called with
+    #                                           these env kwargs (or their defaults), that returns the rule
     world_model: str | None = None            # folder under assets/ run by worldsim/WorldModel-v0
     #                                           (evaluation world_model=default)
 
     def __post_init__(self):
         object.__setattr__(self, "zoos", MappingProxyType({k: tuple(v) for k, v in self.zoos.items()}))
+
+    def outcome(self, env_kwargs: Mapping | None = None):
+        """The state rule for an env made with ``env_kwargs`` (e.g. Meta-World's ``task``), or None."""
+        if self.rule is None:
+            return None
+        if not self.rule_env_args:
+            return resolve(self.rule)
+        return resolve(self.rule)(*[(env_kwargs or {}).get(name, default) for name, default in self.rule_env_args])
 
     def registration(self) -> dict:
         """Keyword arguments of ``gym.register`` for this simulator."""
@@ -105,12 +115,15 @@ METAWORLD = SimulatorSpec(
     image_size=64,
     expert="policies.metaworld_expert:MetaWorldExpert",
     expert_env_args=(("task", "push-v3"),),
+    play="policies.metaworld_play:MetaWorldPlay",
     zoos={   # same recipe as TabletopPush's, not measured yet
         "default": ("expert", "expert+noise:0.2", "expert+noise:0.5", "expert+noise:1.0", "expert+eps:0.3",
                     "expert+eps:0.6", "expert+stuck:1.0", "expert+bias:0.3", "expert+delay:3", "expert+delay:10",
                     "random"),
         "quick": ("expert", "expert+noise:0.5", "expert+eps:0.6", "random"),
     },
+    rule="envs.metaworld_state:task_rule",    # the task's rule: task_rule(task)
+    rule_env_args=(("task", "push-v3"),),
 )
 
 DRIVING_MULTIVIEW = SimulatorSpec(

@@ -73,7 +73,7 @@ class WorldModel:
         self.judges, self.reencode = judges, reencode
         self.sim = config["sim"]
         self.judge = resolve_judge(judge, self.sim["env_id"])
-        self.rule = state_rule(self.sim["env_id"]) if self.judge == "state" else None
+        self.rule = state_rule(self.sim["env_id"], self.sim.get("env_kwargs")) if self.judge == "state" else None
         self.cameras = list(self.sim["cameras"])
         self.scale = float(config["latent_scale"])
         self.context_frames = int(config["context_frames"])

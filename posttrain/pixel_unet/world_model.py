@@ -79,7 +79,7 @@ class PixelWorldModel:
         if judge not in (None, "state"):
             raise ValueError(f"judge={judge!r}: a pixel world model judges with the task's rule on the state it "
                              f"reads (judge='state'); it has no learned judge")
-        self.rule = state_rule(self.sim["env_id"])
+        self.rule = state_rule(self.sim["env_id"], self.sim.get("env_kwargs"))
         if self.rule is None:
             raise ValueError(f"no success rule for {self.sim['env_id']} (evaluation/judges/rules.py)")
         self.context = int(predictor.net.cfg.context)
