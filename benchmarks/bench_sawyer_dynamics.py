@@ -11,7 +11,7 @@ of the object's and the hand's position at steps 10, 20 and 40 (centimetres).
 once stepping the learned dynamics instead (the policy acts on ``agent_pos`` / ``environment_state``
 built from the predicted state; success is the task's rule on it; both end on success or after 150
 steps). Prints per-policy success in the simulator and in the dynamics, and Pearson / MMRV across
-policies.
+policies; ``--floor`` adds the simulator on other seeds (the sampling-noise floor of those numbers).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from posttrain.sawyer.dynamics_train import load_dynamics, load_transitions, spl
 HORIZONS = (10, 20, 40)
 MAX_STEPS = METAWORLD.max_episode_steps
 SEED0 = 5000
+FLOOR_SEED0 = 9000
 
 
 def open_loop(model, data, episodes, every: int = 20) -> dict[int, dict[str, float]]:
@@ -102,7 +103,7 @@ def dynamics_episode(env, model, rule, policy, seed: int) -> bool:
     return False
 
 
-def closed_loop(model, task: str, zoo: str, episodes: int) -> list[dict]:
+def closed_loop(model, task: str, zoo: str, episodes: int, floor: bool = False) -> list[dict]:
     env = MetaWorldEnv(task=task, render_mode=None, image_size=16, cameras=("corner2",))
     env_id, kwargs = METAWORLD.env_id, {"task": task}
     rule = task_rule(task)
@@ -115,8 +116,10 @@ def closed_loop(model, task: str, zoo: str, episodes: int) -> list[dict]:
         dyn = [dynamics_episode(env, model, rule, policy, SEED0 + i) for i in range(episodes)]
         row = {"policy": spec, "sim": float(np.mean(sim)), "dynamics": float(np.mean(dyn)),
                "agree": float(np.mean(np.equal(sim, dyn))), "sim_s": t1 - t0, "dyn_s": time.time() - t1}
+        if floor:   # the simulator again on other seeds: how far apart two samples of one truth land
+            row["sim_resampled"] = float(np.mean([sim_episode(env, policy, FLOOR_SEED0 + i) for i in range(episodes)]))
         print(f"  {spec:24s} sim {row['sim']:.2f}  dynamics {row['dynamics']:.2f}  (per-episode agreement "
-              f"{row['agree']:.2f})", flush=True)
+              f"{row['agree']:.2f})" + (f"  sim resampled {row['sim_resampled']:.2f}" if floor else ""), flush=True)
         rows.append(row)
     env.close()
     return rows
@@ -129,6 +132,7 @@ def main(argv=None) -> dict:
     p.add_argument("--task", default="push-v3")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--zoo", default="default")
+    p.add_argument("--floor", action="store_true", help="also the simulator on seeds 9000..: the sampling-noise floor")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -141,11 +145,16 @@ def main(argv=None) -> dict:
         print(f"  step {h:3d}: object {row['object_cm']:.2f}  hand {row['hand_cm']:.2f}  "
               f"(object moved {row['object_moved_cm']:.2f} on average; {row['starts']} starts)")
     print(f"closed loop, {args.task}, zoo {args.zoo!r}, {args.episodes} episodes per policy:")
-    rows = closed_loop(model, args.task, args.zoo, args.episodes)
+    rows = closed_loop(model, args.task, args.zoo, args.episodes, args.floor)
     sim, dyn = [r["sim"] for r in rows], [r["dynamics"] for r in rows]
     summary = {"pearson": pearson(sim, dyn), "mmrv": mmrv(sim, dyn), "mae": mean_abs_error(sim, dyn)}
     print(f"across {len(rows)} policies: Pearson {summary['pearson']:.3f}  MMRV {summary['mmrv']:.3f}  "
           f"mean |sim - dynamics| {summary['mae']:.3f}")
+    if args.floor:
+        again = [r["sim_resampled"] for r in rows]
+        summary["floor"] = {"pearson": pearson(sim, again), "mmrv": mmrv(sim, again), "mae": mean_abs_error(sim, again)}
+        print(f"sampling-noise floor (simulator vs simulator on other seeds): Pearson {summary['floor']['pearson']:.3f}"
+              f"  MMRV {summary['floor']['mmrv']:.3f}  mean |difference| {summary['floor']['mae']:.3f}")
     result = {"run": args.run, "task": args.task, "episodes": args.episodes, "open_loop": ol,
               "closed_loop": rows, **summary}
     if args.json:
