@@ -69,7 +69,7 @@ def main() -> None:
 
     env_id, kwargs = simulator_of(args.checkpoint)
     wm = load_for_env(args.checkpoint, judge="learned")
-    rule = state_rule(env_id)
+    rule = state_rule(env_id, kwargs)
     sim = gym.make(env_id, **kwargs)
     labels = {k: [] for k in ("success", "reward", "learned_success", "learned_reward", "state_success", "state_reward")}
     for spec in zoo_policies("quick", env_id):

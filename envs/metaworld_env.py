@@ -18,6 +18,7 @@ from envs.arguments import named_arguments
 from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
 from envs.render.gl import mujoco
+from envs.metaworld_state import SIM_STATE, sim_state
 from envs.render.mujoco_source import MujocoRenderSource
 
 # after envs.render.gl, so that MUJOCO_GL is set before metaworld imports mujoco
@@ -115,6 +116,7 @@ class MetaWorldEnv(CameraRendering, gym.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
+    sim_state_names = SIM_STATE   # sim_state(): the physical state, named (envs.metaworld_state)
 
     def __init__(self, task: str = "push-v3", cameras=("corner2", "corner4"), image_size=64,
                  terminate_on_success=True, shadows=False, render_mode: str | None = "rgb_array"):
@@ -181,6 +183,13 @@ class MetaWorldEnv(CameraRendering, gym.Env):
             "agent_pos": mw_obs[AGENT_SLICE].astype(np.float32),
             "environment_state": env_state.astype(np.float32),
         }
+
+    def sim_state(self) -> np.ndarray:
+        """The whole physical state, float32 (44,) named by ``sim_state_names``
+        (``envs.metaworld_state.SIM_STATE``: hand, its velocity, the mocap target the actions move,
+        fingers, object pose and velocity, goal, arm joints); datasets record it as
+        ``observation.sim_state`` (``worldsim generate ... sim_state=true``) for dynamics models."""
+        return sim_state(self._mw, self.metaworld_task)
 
     @staticmethod
     def _info(mw_info: dict) -> dict:

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from envs.simulators import SIMULATORS, find_simulator, resolve
+from envs.simulators import SIMULATORS, find_simulator
 
 JUDGES = ("state", "learned")
 
@@ -28,9 +28,11 @@ def rule_path(env_id: str) -> Optional[str]:
     return None if spec is None else spec.rule
 
 
-def state_rule(env_id: str) -> Optional[Outcome]:
-    path = rule_path(env_id)
-    return None if path is None else resolve(path)
+def state_rule(env_id: str, env_kwargs: Optional[dict] = None) -> Optional[Outcome]:
+    """The simulator's state rule for an env made with ``env_kwargs`` (a rule may depend on them,
+    e.g. Meta-World's on ``task``: ``SimulatorSpec.rule_env_args``), None without one."""
+    spec = find_simulator(env_id)
+    return None if spec is None else spec.outcome(env_kwargs)
 
 
 def resolve_judge(judge: Optional[str], env_id: str) -> str:

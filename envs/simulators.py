@@ -37,6 +37,8 @@ class SimulatorSpec:
     task_zoos: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict, hash=False)
     #                                           task -> zoos measured for that task (override ``zoos``)
     rule: str | None = None                   # "module:function(agent_pos, environment_state) -> (reward, success)"
+    rule_env_args: tuple[tuple[str, object], ...] = ()   # if any: ``rule`` names a factory, called with
+    #                                           these env kwargs (or their defaults), that returns the rule
     world_model: str | None = None            # folder under assets/ run by worldsim/WorldModel-v0
     #                                           (evaluation world_model=default)
     tasks: tuple[str, ...] = ()               # the env's ``task`` values, for an env with several
@@ -61,6 +63,14 @@ class SimulatorSpec:
         """The zoos for ``task`` (the env's default task when None): the task's measured ones over the generic ones."""
         task = task if task is not None else self.default_task()
         return {**self.zoos, **self.task_zoos.get(task, {})}
+
+    def outcome(self, env_kwargs: Mapping | None = None):
+        """The state rule for an env made with ``env_kwargs`` (e.g. Meta-World's ``task``), or None."""
+        if self.rule is None:
+            return None
+        if not self.rule_env_args:
+            return resolve(self.rule)
+        return resolve(self.rule)(*[(env_kwargs or {}).get(name, default) for name, default in self.rule_env_args])
 
     def registration(self) -> dict:
         """Keyword arguments of ``gym.register`` for this simulator."""
@@ -128,6 +138,7 @@ METAWORLD = SimulatorSpec(
     expert_env_args=(("task", "push-v3"),),
     tasks=("push-v3", "reach-v3", "drawer-open-v3", "button-press-v3"),   # envs.metaworld_env.TASKS
     task_world_models={},                     # none shipped yet (issue #13)
+    play="policies.metaworld_play:MetaWorldPlay",
     zoos={   # the generic zoo for tasks without a measured one (reach-v3, button-press-v3): not measured
         "default": ("expert", "expert+noise:0.2", "expert+noise:0.5", "expert+noise:1.0", "expert+eps:0.3",
                     "expert+eps:0.6", "expert+stuck:1.0", "expert+bias:0.3", "expert+delay:3", "expert+delay:10",
@@ -162,6 +173,8 @@ METAWORLD = SimulatorSpec(
             "quick": ("expert", "expert+eps:0.4", "expert+noise:1.5", "random"),
         },
     },
+    rule="envs.metaworld_state:task_rule",    # the task's rule: task_rule(task)
+    rule_env_args=(("task", "push-v3"),),
 )
 
 DRIVING_MULTIVIEW = SimulatorSpec(

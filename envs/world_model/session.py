@@ -77,11 +77,12 @@ def judge_and_rule(path: str, judge=None):
         return judge, None
     from worldsim.io import read_config
 
-    env_id = read_config(path).get("sim", {}).get("env_id")
+    sim = read_config(path).get("sim", {})
+    env_id = sim.get("env_id")
     if env_id is None:
         return judge, None
     judge = resolve_judge(judge, env_id)
-    return judge, (state_rule(env_id) if judge == "state" else None)
+    return judge, (state_rule(env_id, sim.get("env_kwargs")) if judge == "state" else None)
 
 
 def check_expected(sim: dict, path: str, env_id=None, cameras=None, image_size=None) -> None:

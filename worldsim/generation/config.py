@@ -21,6 +21,8 @@ class GenerateConfig:
     segmentation: bool = True
     camera_params: bool = True
     sim_state: bool = False               # also record the env's whole physical state (observation.sim_state)
+    render: bool = True                   # false: state-only dataset, no camera is rendered or recorded
+    #                                       (every policy of the mix must read no pixels)
     video_crf: int = 18                   # video quality (lower is better; 0 with yuv444p: lossless)
     video_pix_fmt: str = "yuv420p"        # yuv444p keeps full-resolution colour (small objects)
 
@@ -35,6 +37,8 @@ class GenerateConfig:
         return kwargs
 
     def modalities(self) -> tuple[str, ...]:
+        if not self.render:
+            return ()
         return ("rgb",) + ("depth",) * self.depth + ("segmentation",) * self.segmentation
 
     def validate(self) -> None:

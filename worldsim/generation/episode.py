@@ -12,13 +12,14 @@ from policies.base import stack_obs
 
 
 def record_episode(env, policy, seed: int, modalities, camera_params: bool,
-                   sim_state: bool = False) -> dict[str, np.ndarray]:
-    obs, info = env.reset(seed=seed)
+                   sim_state: bool = False, render: bool = True) -> dict[str, np.ndarray]:
+    """``render=False``: the episode renders no camera and records no frames (state only)."""
+    obs, info = env.reset(seed=seed, options=None if render else {"render": False})
     policy.reset(1, seed)
     steps: list[dict] = []
     done = False
     while not done:
-        frame = _observation_features(env, obs, modalities, camera_params)
+        frame = _observation_features(env, obs, modalities, camera_params and render)
         if sim_state:
             frame["observation.sim_state"] = np.asarray(env.unwrapped.sim_state(), np.float32)
         action = np.asarray(policy.act(stack_obs([obs]))[0], np.float32)
@@ -31,7 +32,7 @@ def record_episode(env, policy, seed: int, modalities, camera_params: bool,
 
 
 def _observation_features(env, obs, modalities, camera_params: bool) -> dict:
-    out = {f"observation.images.{cam}": img for cam, img in obs["pixels"].items()}
+    out = {f"observation.images.{cam}": img for cam, img in obs["pixels"].items()} if modalities else {}
     out["observation.state"] = np.asarray(obs["agent_pos"], np.float32)
     out["observation.environment_state"] = np.asarray(obs["environment_state"], np.float32)
     if len(modalities) > 1 or camera_params:

@@ -7,7 +7,8 @@ HWC = ["height", "width", "channels"]
 
 def dataset_features(obs_space, action_space, cfg, seg_dtype: str = "uint8", sim_state_names=()) -> dict[str, dict]:
     feats: dict[str, dict] = {}
-    for cam, space in obs_space["pixels"].spaces.items():
+    cameras = obs_space["pixels"].spaces.items() if getattr(cfg, "render", True) else ()
+    for cam, space in cameras:
         feats[f"observation.images.{cam}"] = {"dtype": "video", "shape": tuple(space.shape), "names": HWC}
     feats["observation.state"] = _vector(obs_space["agent_pos"].shape)
     feats["observation.environment_state"] = _vector(obs_space["environment_state"].shape)
@@ -18,7 +19,7 @@ def dataset_features(obs_space, action_space, cfg, seg_dtype: str = "uint8", sim
     feats["next.reward"] = {"dtype": "float32", "shape": (1,), "names": None}
     feats["next.done"] = {"dtype": "bool", "shape": (1,), "names": None}
     feats["next.success"] = {"dtype": "bool", "shape": (1,), "names": None}
-    for cam, space in obs_space["pixels"].spaces.items():
+    for cam, space in cameras:
         feats.update(_camera_extras(cam, space.shape[:2], cfg, seg_dtype))
     return feats
 

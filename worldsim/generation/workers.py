@@ -56,7 +56,12 @@ def _policy(spec: str):
 
     cfg, env = _STATE["cfg"], _STATE["env"]
     if spec not in _STATE["policies"]:
-        _STATE["policies"][spec] = make_policy(spec, cfg.env, env.action_space, cfg.env_kwargs())
+        from policies.base import reads_pixels
+
+        policy = make_policy(spec, cfg.env, env.action_space, cfg.env_kwargs())
+        if not cfg.render and reads_pixels(policy):
+            raise ValueError(f"render=false records no frames, but policy {spec!r} reads pixels")
+        _STATE["policies"][spec] = policy
     return _STATE["policies"][spec]
 
 
@@ -66,7 +71,7 @@ def _run(job: tuple[int, str]) -> tuple[int, int, bool]:
     index, spec = job
     cfg, env, run = _STATE["cfg"], _STATE["env"], _STATE["run"]
     arrays = record_episode(env, _policy(spec), cfg.seed + index, cfg.modalities(), cfg.camera_params,
-                            cfg.sim_state)
+                            cfg.sim_state, cfg.render)
     run.save_episode(index, arrays)
     return index, len(arrays["action"]), bool(arrays["next.success"].any())
 

@@ -210,11 +210,11 @@ def test_unknown_judges_are_refused(push_model):
     from envs.rules import resolve_judge
 
     assert resolve_judge(None, "worldsim/TabletopPush-v0") == "state"
-    assert resolve_judge(None, "worldsim/MetaWorld-v0") == "learned"
+    assert resolve_judge(None, "worldsim/DrivingMultiView-v0") == "learned"
     with pytest.raises(ValueError, match="judge='magic'; allowed: state, learned"):
         gym.make(WM_ID, checkpoint=push_model, judge="magic")
-    with pytest.raises(ValueError, match="needs a success rule for worldsim/MetaWorld-v0"):
-        resolve_judge("state", "worldsim/MetaWorld-v0")
+    with pytest.raises(ValueError, match="needs a success rule for worldsim/DrivingMultiView-v0"):
+        resolve_judge("state", "worldsim/DrivingMultiView-v0")
 
 
 def test_the_model_takes_its_rule_from_the_caller(push_model):

@@ -1,0 +1,68 @@
+"""Typed configs of the Sawyer (Meta-World) state dynamics and its training run.
+
+The state is Meta-World's ``observation.sim_state`` as ``worldsim generate ... sim_state=true``
+records it (``envs.metaworld_state.SIM_STATE``, mirrored in ``STATE_NAMES`` here because posttrain
+reads datasets only; the loader checks a dataset's names against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATE_NAMES = (
+    "hand_x", "hand_y", "hand_z", "hand_vx", "hand_vy", "hand_vz", "mocap_x", "mocap_y", "mocap_z",
+    "gripper", "finger_r", "finger_l", "finger_vr", "finger_vl",
+    "obj_x", "obj_y", "obj_z", "obj_q0", "obj_q1", "obj_q2", "obj_q3",
+    "obj_vx", "obj_vy", "obj_vz", "obj_wx", "obj_wy", "obj_wz", "goal_x", "goal_y", "goal_z",
+    *(f"arm_q{i}" for i in range(7)), *(f"arm_qd{i}" for i in range(7)),
+)
+STATE_DIM = len(STATE_NAMES)
+HAND, HAND_VEL, MOCAP, GRIPPER = slice(0, 3), slice(3, 6), slice(6, 9), 9
+OBJ, OBJ_QUAT, GOAL = slice(14, 17), slice(17, 21), slice(27, 30)
+
+# error unit per state variable in the training loss: hand/mocap/object/goal positions 1 cm (the
+# object 5 mm: it is what success reads), velocities 0.1 m/s, 1 rad/s turning, the gripper's opening
+# 0.05, fingers 5 mm, quaternion 0.05, arm joints 0.05 rad and 0.5 rad/s
+LOSS_SCALE = ((0.01,) * 3 + (0.1,) * 3 + (0.01,) * 3 + (0.05,) + (0.005,) * 2 + (0.1,) * 2 + (0.005,) * 3
+              + (0.05,) * 4 + (0.1,) * 3 + (1.0,) * 3 + (0.01,) * 3 + (0.05,) * 7 + (0.5,) * 7)
+
+
+@dataclass
+class SawyerDynamicsConfig:
+    context: int = 3          # states of history the network sees (the state is Markov; context helps it)
+    action_dim: int = 4
+    width: int = 384
+    layers: int = 3
+    mocap_exact: bool = True  # the mocap moves by action * action_scale, clipped to its box (no learning)
+    action_scale: float = 0.01
+    mocap_low: list[float] = field(default_factory=lambda: [-0.5, 0.4, 0.05])    # Meta-World v3 push/drawer
+    mocap_high: list[float] = field(default_factory=lambda: [0.5, 1.0, 0.5])
+
+
+@dataclass
+class SawyerTrainConfig:
+    data: str = ""                      # one dataset folder or several, comma-separated
+    out: str = ""
+    net: SawyerDynamicsConfig = field(default_factory=SawyerDynamicsConfig)
+    steps: int = 6000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    rollout_start: float = 0.15         # fraction of steps on one-step targets before rollouts
+    rollout_k: int = 8                  # steps unrolled on the network's own predictions
+    state_noise: float = 0.1            # context noise, in loss units
+    loss_scale: list[float] = field(default_factory=lambda: list(LOSS_SCALE))
+    holdout_episodes: int = 32          # the last episodes, kept out of training (the benchmark's open loop)
+    ckpt_every: int = 500
+    seed: int = 0
+    threads: int = 1
+
+    def validate(self) -> None:
+        if not self.data or not self.out:
+            raise ValueError("data=DATASET and out=RUN_FOLDER are required")
+        if len(self.loss_scale) != STATE_DIM or min(self.loss_scale) <= 0:
+            raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
+        if self.rollout_k < 1 or self.net.context < 1:
+            raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
+        if len(self.net.mocap_low) != 3 or len(self.net.mocap_high) != 3:
+            raise ValueError("net.mocap_low and net.mocap_high are (x, y, z)")

@@ -1,0 +1,151 @@
+"""Train the Sawyer state dynamics on a dataset's recorded ``observation.sim_state``, on rollouts
+of its own predictions.
+
+    python -m posttrain.sawyer.dynamics_train data=runs/mw_push out=runs/mw_push_dyn steps=6000
+
+The dataset comes from ``worldsim generate --env worldsim/MetaWorld-v0 ... sim_state=true
+render=false``. The recipe is TabletopPush's (``posttrain.pixel_unet.dynamics_train``, whose window
+sampler it reuses): after ``rollout_start`` of the steps on one-step targets, every sample is
+unrolled ``rollout_k`` steps from a true context (with a little noise), each prediction feeding the
+next, the loss summed over the steps with gradients through the whole rollout, in units of
+``loss_scale`` per state variable. The network's normalisation (the data's state mean and spread,
+and each variable's typical one-step change) is measured on the training episodes and saved with
+the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning resumes.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from posttrain.pixel_unet.dynamics_train import lr_at, sample
+from posttrain.sawyer.config import STATE_DIM, STATE_NAMES, SawyerTrainConfig
+from posttrain.sawyer.dynamics import SawyerDynamics
+
+
+@dataclass
+class Transitions:
+    states: np.ndarray    # (F, 44) every recorded state, episodes back to back
+    actions: np.ndarray   # (F, 4)
+    starts: np.ndarray    # (E,)
+    lengths: np.ndarray   # (E,)
+
+
+def load_transitions(data: str) -> Transitions:
+    """The states and actions of one dataset, or of several (``data`` comma-separated) back to back."""
+    parts = [_load_one(root.strip()) for root in data.split(",") if root.strip()]
+    if not parts:
+        raise ValueError(f"data={data!r}; give one dataset folder or several, comma-separated")
+    offsets = np.cumsum([0] + [len(p.states) for p in parts[:-1]])
+    return Transitions(np.concatenate([p.states for p in parts]), np.concatenate([p.actions for p in parts]),
+                       np.concatenate([p.starts + o for p, o in zip(parts, offsets)]),
+                       np.concatenate([p.lengths for p in parts]))
+
+
+def _load_one(root: str) -> Transitions:
+    from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+    reader = LeRobotDatasetReader(root)
+    feature = reader.features.get("observation.sim_state")
+    if feature is None or list(feature.get("names") or []) != list(STATE_NAMES):
+        raise ValueError(f"{root} has no Meta-World observation.sim_state ({STATE_DIM} values named as "
+                         f"posttrain.sawyer.config.STATE_NAMES); make it with `worldsim generate --env "
+                         f"worldsim/MetaWorld-v0 ... sim_state=true`")
+    cols = reader.read_columns(["observation.sim_state", "action"])
+    _, starts, lengths = np.unique(cols["episode_index"], return_index=True, return_counts=True)
+    return Transitions(cols["observation.sim_state"].astype(np.float32), cols["action"].astype(np.float32),
+                       starts, lengths)
+
+
+def split(data: Transitions, holdout: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training episodes, held-out episodes): the last ``holdout`` episodes are held out."""
+    episodes = np.arange(len(data.lengths))
+    holdout = min(holdout, len(episodes) - 1)
+    train_eps, held = episodes[:len(episodes) - holdout], episodes[len(episodes) - holdout:]
+    return train_eps[data.lengths[train_eps] > 1], held
+
+
+def data_stats(data: Transitions, episodes: np.ndarray) -> dict[str, torch.Tensor]:
+    """The state's mean and spread and each variable's one-step change spread over ``episodes``."""
+    rows = np.concatenate([np.arange(data.starts[e], data.starts[e] + data.lengths[e]) for e in episodes])
+    pairs = np.concatenate([np.arange(data.starts[e], data.starts[e] + data.lengths[e] - 1) for e in episodes])
+    states = data.states[rows].astype(np.float64)
+    deltas = data.states[pairs + 1].astype(np.float64) - data.states[pairs]
+    std = np.maximum(states.std(0), 1e-3)
+    delta_std = np.maximum(deltas.std(0), 1e-4)
+    return {"state_mean": torch.tensor(states.mean(0), dtype=torch.float32),
+            "state_std": torch.tensor(std, dtype=torch.float32),
+            "delta_std": torch.tensor(delta_std, dtype=torch.float32)}
+
+
+def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
+                 loss_scale) -> torch.Tensor:
+    k, h = model.cfg.context, valid.shape[1]
+    scale = torch.tensor(loss_scale, dtype=torch.float32)
+    ctx = states[:, :k] + noise * scale * torch.randn(states[:, :k].shape, generator=gen)
+    total = 0.0
+    for j in range(h):
+        pred = model(ctx, actions[:, j:j + k])
+        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
+        w = valid[:, j].float()
+        total = total + (err * w).sum() / w.sum().clamp_min(1) / h
+        ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)
+    return total
+
+
+def train(cfg: SawyerTrainConfig) -> Path:
+    from posttrain.pixel_unet.train import CKPT, resume, save, start_run
+
+    out = start_run(cfg)
+    data = load_transitions(cfg.data)
+    train_eps, _ = split(data, cfg.holdout_episodes)
+    torch.manual_seed(cfg.seed)
+    model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
+    start = resume(out, model, opt, rng, gen)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train sawyer dynamics", unit="step")
+    with open(out / "loss.log", "a") as log:
+        for step in bar:
+            h = cfg.rollout_k if step >= cfg.rollout_start * cfg.steps else 1
+            loss = rollout_loss(model, *sample(data, train_eps, cfg.batch_size, cfg.net.context, h, rng),
+                                cfg.state_noise, gen, cfg.loss_scale)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}", h=h)
+            log.write(f"{step} {h} {loss.item():.6f}\n")
+            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+                log.flush()
+                save(out, model, opt, step + 1, rng, gen)
+    return out / CKPT
+
+
+def load_dynamics(run: str) -> tuple[SawyerDynamics, SawyerTrainConfig]:
+    """A trained run folder's dynamics (eval mode, no gradients) and its config."""
+    from worldsim.config import load_config
+    from worldsim.io import load_tensor_state, read_tensors
+
+    cfg = load_config(SawyerTrainConfig, Path(run) / "config.yaml")
+    model = SawyerDynamics(cfg.net)
+    load_tensor_state(model, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
+    return model.eval().requires_grad_(False), cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    from worldsim.config import load_config
+
+    cfg = load_config(SawyerTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
+    print(f"checkpoint in {train(cfg)}")
+
+
+if __name__ == "__main__":
+    main()

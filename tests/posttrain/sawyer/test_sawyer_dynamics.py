@@ -1,0 +1,66 @@
+"""The Sawyer state dynamics: exact parts, overfitting a tiny Meta-World dataset, resuming, loading."""
+
+import numpy as np
+import pytest
+import torch
+
+from posttrain.sawyer.config import GOAL, MOCAP, OBJ_QUAT, STATE_DIM, SawyerDynamicsConfig, SawyerTrainConfig
+from posttrain.sawyer.dynamics import SawyerDynamics
+from posttrain.sawyer.dynamics_train import (data_stats, load_dynamics, load_transitions, rollout_loss, split,
+                                             train)
+from posttrain.pixel_unet.dynamics_train import sample
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    from worldsim.cli import main
+
+    out = tmp_path_factory.mktemp("mw") / "data"
+    assert main(["generate", "--env", "worldsim/MetaWorld-v0", "--policy", "play,expert+noise:0.3", "--episodes",
+                 "3", "--out", str(out), "task=push-v3", "max_steps=40", "workers=1", "sim_state=true",
+                 "render=false"]) == 0
+    return str(out)
+
+
+def test_goal_and_mocap_follow_exactly_and_the_quaternion_stays_unit():
+    torch.manual_seed(0)
+    model = SawyerDynamics(SawyerDynamicsConfig(context=2))
+    states = torch.randn(5, 2, STATE_DIM) * 0.1
+    states[:, :, MOCAP] = torch.tensor([0.0, 0.6, 0.2])
+    actions = torch.rand(5, 2, 4) * 2 - 1
+    nxt = model(states, actions)
+    torch.testing.assert_close(nxt[:, GOAL], states[:, -1, GOAL])
+    torch.testing.assert_close(nxt[:, MOCAP], states[:, -1, MOCAP] + 0.01 * actions[:, -1, :3])
+    torch.testing.assert_close(nxt[:, OBJ_QUAT].norm(dim=1), torch.ones(5))
+    with pytest.raises(ValueError, match="dynamics take states"):
+        model(states[:, :1], actions[:, :1])
+
+
+def test_dynamics_overfit_a_tiny_dataset_and_resume(dataset, tmp_path):
+    data = load_transitions(dataset)
+    assert data.states.shape[1] == STATE_DIM and len(data.lengths) == 3
+    train_eps, held = split(data, 1)
+    assert list(held) == [2]
+    cfg = SawyerTrainConfig(data=dataset, out=str(tmp_path / "run"), steps=150, batch_size=64, lr=3e-3,
+                            rollout_k=2, holdout_episodes=1, ckpt_every=75,
+                            net=SawyerDynamicsConfig(context=2, width=64, layers=2))
+    model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
+
+    def loss_of(m):
+        rng, gen = np.random.default_rng(1), torch.Generator().manual_seed(1)
+        batch = sample(data, train_eps, 256, cfg.net.context, 1, rng)
+        with torch.no_grad():
+            return float(rollout_loss(m, *batch, 0.0, gen, cfg.loss_scale))
+
+    before = loss_of(model)
+    train(cfg)
+    trained, loaded_cfg = load_dynamics(cfg.out)
+    assert loaded_cfg.net.width == 64
+    after = loss_of(trained)
+    assert after < before / 2.5, (before, after)       # (the goal and mocap are exact from the start)
+    torch.testing.assert_close(trained.delta_std, model.delta_std)     # the data's statistics travel with it
+    cfg.steps = 160                                                    # resume: 10 more steps from the checkpoint
+    train(cfg)
+    assert len((tmp_path / "run" / "loss.log").read_text().splitlines()) == 160
