@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from posttrain.pixel_unet.dynamics_train import lr_at, sample
 from posttrain.sawyer.config import STATE_DIM, STATE_NAMES, SawyerTrainConfig
@@ -99,34 +98,15 @@ def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, ge
 
 
 def train(cfg: SawyerTrainConfig) -> Path:
-    from posttrain.pixel_unet.train import CKPT, resume, save, start_run
+    from posttrain.common.rollout_fit import fit_rollouts
+    from posttrain.pixel_unet.train import start_run
 
-    out = start_run(cfg)
+    start_run(cfg)
     data = load_transitions(cfg.data)
     train_eps, _ = split(data, cfg.holdout_episodes)
     torch.manual_seed(cfg.seed)
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
-    start = resume(out, model, opt, rng, gen)
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train sawyer dynamics", unit="step")
-    with open(out / "loss.log", "a") as log:
-        for step in bar:
-            h = cfg.rollout_k if step >= cfg.rollout_start * cfg.steps else 1
-            loss = rollout_loss(model, *sample(data, train_eps, cfg.batch_size, cfg.net.context, h, rng),
-                                cfg.state_noise, gen, cfg.loss_scale)
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}", h=h)
-            log.write(f"{step} {h} {loss.item():.6f}\n")
-            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
-                log.flush()
-                save(out, model, opt, step + 1, rng, gen)
-    return out / CKPT
+    return fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, "train sawyer dynamics")
 
 
 def load_dynamics(run: str) -> tuple[SawyerDynamics, SawyerTrainConfig]:
@@ -144,7 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     from worldsim.config import load_config
 
     cfg = load_config(SawyerTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
-    print(f"checkpoint in {train(cfg)}")
+    from worldsim.io.lock import hold_folder
+
+    with hold_folder(cfg.out, "python -m posttrain.sawyer.dynamics_train"):   # one run per folder
+        print(f"checkpoint in {train(cfg)}")
 
 
 if __name__ == "__main__":
