@@ -14,7 +14,7 @@ import numpy as np
 
 from envs.arguments import named_arguments
 from envs.contract import validate_action
-from envs.world_model.resets import make_reset_source
+from envs.world_model.resets import make_reset_source, start_one
 from envs.world_model.session import load_for_env, observation, render_option, spaces
 
 MODEL_SEED_HIGH = 2**62
@@ -94,12 +94,7 @@ class WorldModelEnv(gym.Env):
         self.render_frames = render_option(options, self.model)
         start = self.source.initial(seed, self.np_random)
         model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
-        self.state = self.model.start({c: f[None, None] for c, f in start.frames.items()}, None,
-                                      {"agent_pos": start.agent_pos[None],
-                                       "environment_state": start.environment_state[None]}, seeds=[model_seed])
-        self._obs = {"pixels": {c: np.array(f) for c, f in start.frames.items()},
-                     "agent_pos": np.asarray(start.agent_pos, np.float32).copy(),
-                     "environment_state": np.asarray(start.environment_state, np.float32).copy()}
+        self.state, self._obs = start_one(self.model, start, model_seed)
         return self._obs, {"is_success": bool(start.is_success)}
 
     def step(self, action):

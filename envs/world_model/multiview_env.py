@@ -18,7 +18,7 @@ from envs.arguments import named_arguments
 from envs.contract import image_hw, observation_space, validate_action
 from envs.driving_rules import GOAL_DISTANCE, DrivingOutcome
 from envs.simulators import world_model_env
-from envs.world_model.resets import make_reset_source
+from envs.world_model.resets import make_reset_source, start_one
 
 ENV_ID = "worldsim/DrivingWorldModel-v0"
 MAKE_DEFAULT = ("worldsim posttrain multiview --base '' --data DATA --out RUN, then copy the checkpoint "
@@ -117,12 +117,7 @@ class MultiViewWorldModelEnv(gym.Env):
         super().reset(seed=seed)
         start = self.source.initial(seed, self.np_random)
         model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
-        self.state = self.model.start({c: f[None, None] for c, f in start.frames.items()}, None,
-                                      {"agent_pos": np.asarray(start.agent_pos)[None],
-                                       "environment_state": np.asarray(start.environment_state)[None]}, [model_seed])
-        self._obs = {"pixels": {c: np.array(f) for c, f in start.frames.items()},
-                     "agent_pos": np.asarray(start.agent_pos, np.float32).copy(),
-                     "environment_state": np.asarray(start.environment_state, np.float32).copy()}
+        self.state, self._obs = start_one(self.model, start, model_seed)
         return self._obs, {"is_success": bool(start.is_success)}
 
     def step(self, action):

@@ -82,3 +82,15 @@ def make_reset_source(sim: dict, kind: str, dataset: str | None = None, fallback
             raise ValueError("reset_source='dataset' needs dataset=FOLDER (a LeRobotDataset from worldsim generate)")
         return DatasetResets(sim, root)
     raise ValueError(f"reset_source={kind!r}; allowed: {', '.join(SOURCES)}")
+
+
+def start_one(model, start, model_seed: int) -> tuple[object, dict]:
+    """Start a world model for one env from a reset source's ``start`` (its frames and state):
+    (the model's state, the first observation)."""
+    state = model.start({c: f[None, None] for c, f in start.frames.items()}, None,
+                        {"agent_pos": np.asarray(start.agent_pos)[None],
+                         "environment_state": np.asarray(start.environment_state)[None]}, seeds=[model_seed])
+    obs = {"pixels": {c: np.array(f) for c, f in start.frames.items()},
+           "agent_pos": np.asarray(start.agent_pos, np.float32).copy(),
+           "environment_state": np.asarray(start.environment_state, np.float32).copy()}
+    return state, obs
