@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from posttrain.common.transitions import Transitions
+from posttrain.common.transitions import load_transitions as common_load_transitions
 from posttrain.pixel_unet.dynamics import STATE_DIM, DynamicsConfig, StateDynamics
 
 # error units per state variable: 1 cm, 0.1 rad, 0.1 m/s, 1 rad/s
@@ -53,39 +55,9 @@ class DynamicsTrainConfig:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
 
 
-@dataclass
-class Transitions:
-    states: np.ndarray    # (F, 10) every recorded state, episodes back to back
-    actions: np.ndarray   # (F, A)
-    starts: np.ndarray    # (E,)
-    lengths: np.ndarray   # (E,)
-
-
 def load_transitions(data: str) -> Transitions:
-    """The states and actions of one dataset, or of several (``data`` comma-separated) back to back."""
-    parts = [_load_one(root.strip()) for root in data.split(",") if root.strip()]
-    if not parts:
-        raise ValueError(f"data={data!r}; give one dataset folder or several, comma-separated")
-    offsets = np.cumsum([0] + [len(p.states) for p in parts[:-1]])
-    return Transitions(np.concatenate([p.states for p in parts]), np.concatenate([p.actions for p in parts]),
-                       np.concatenate([p.starts + o for p, o in zip(parts, offsets)]),
-                       np.concatenate([p.lengths for p in parts]))
-
-
-def _load_one(root: str) -> Transitions:
-    from worldsim.data.lerobot_reader import LeRobotDatasetReader
-
-    reader = LeRobotDatasetReader(root)
-    if "observation.sim_state" not in reader.features:
-        raise ValueError(f"{root} has no observation.sim_state that the state dynamics train on; make it with "
-                         f"`worldsim generate ... sim_state=true`")
-    cols = reader.read_columns(["observation.sim_state", "action"])
-    if cols["observation.sim_state"].shape[1] != STATE_DIM:
-        raise ValueError(f"{root}: observation.sim_state has {cols['observation.sim_state'].shape[1]} values; the "
-                         f"pushing dynamics take {STATE_DIM} (envs.tabletop_push.SIM_STATE)")
-    _, starts, lengths = np.unique(cols["episode_index"], return_index=True, return_counts=True)
-    return Transitions(cols["observation.sim_state"].astype(np.float32), cols["action"].astype(np.float32),
-                       starts, lengths)
+    """The TabletopPush states (``envs.tabletop_push.SIM_STATE``) and actions of one dataset or several."""
+    return common_load_transitions(data, STATE_DIM, what="pushing dynamics")
 
 
 def sample(data: Transitions, episodes: np.ndarray, n: int, k: int, horizon: int, rng: np.random.Generator):

@@ -16,49 +16,21 @@ the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning res
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from posttrain.common.transitions import Transitions
+from posttrain.common.transitions import load_transitions as common_load_transitions
 from posttrain.pixel_unet.dynamics_train import lr_at, sample
 from posttrain.sawyer.config import STATE_DIM, STATE_NAMES, SawyerTrainConfig
 from posttrain.sawyer.dynamics import SawyerDynamics
 
 
-@dataclass
-class Transitions:
-    states: np.ndarray    # (F, 44) every recorded state, episodes back to back
-    actions: np.ndarray   # (F, 4)
-    starts: np.ndarray    # (E,)
-    lengths: np.ndarray   # (E,)
-
-
 def load_transitions(data: str) -> Transitions:
-    """The states and actions of one dataset, or of several (``data`` comma-separated) back to back."""
-    parts = [_load_one(root.strip()) for root in data.split(",") if root.strip()]
-    if not parts:
-        raise ValueError(f"data={data!r}; give one dataset folder or several, comma-separated")
-    offsets = np.cumsum([0] + [len(p.states) for p in parts[:-1]])
-    return Transitions(np.concatenate([p.states for p in parts]), np.concatenate([p.actions for p in parts]),
-                       np.concatenate([p.starts + o for p, o in zip(parts, offsets)]),
-                       np.concatenate([p.lengths for p in parts]))
-
-
-def _load_one(root: str) -> Transitions:
-    from worldsim.data.lerobot_reader import LeRobotDatasetReader
-
-    reader = LeRobotDatasetReader(root)
-    feature = reader.features.get("observation.sim_state")
-    if feature is None or list(feature.get("names") or []) != list(STATE_NAMES):
-        raise ValueError(f"{root} has no Meta-World observation.sim_state ({STATE_DIM} values named as "
-                         f"posttrain.sawyer.config.STATE_NAMES); make it with `worldsim generate --env "
-                         f"worldsim/MetaWorld-v0 ... sim_state=true`")
-    cols = reader.read_columns(["observation.sim_state", "action"])
-    _, starts, lengths = np.unique(cols["episode_index"], return_index=True, return_counts=True)
-    return Transitions(cols["observation.sim_state"].astype(np.float32), cols["action"].astype(np.float32),
-                       starts, lengths)
+    """The Meta-World states (``STATE_NAMES``) and actions of one dataset or several."""
+    return common_load_transitions(data, STATE_DIM, STATE_NAMES, what="Sawyer dynamics")
 
 
 def split(data: Transitions, holdout: int) -> tuple[np.ndarray, np.ndarray]:
