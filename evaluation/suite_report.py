@@ -29,24 +29,25 @@ def task_parts(out: Path, task: str) -> tuple[dict, RecordStore]:
     return json.loads((folder / "results.json").read_text()), RecordStore.attach(folder)
 
 
-def pooled(store_by_task: dict[str, RecordStore], specs_by_task: dict[str, list[str]], column: str) -> list[dict]:
+def pooled(records: dict[str, dict[str, list[dict]]], specs_by_task: dict[str, list[str]], column: str) -> list[dict]:
     """``column``'s records of every task, each policy named ``task/spec`` so that pairs stay apart."""
     out = []
-    for task, store in store_by_task.items():
-        out += [{**r, "policy": f"{task}/{r['policy']}"} for r in store.records(column)
+    for task, by_column in records.items():
+        out += [{**r, "policy": f"{task}/{r['policy']}"} for r in by_column[column]
                 if r["policy"] in specs_by_task[task]]
     return out
 
 
-def overall_agreement(cfg, store_by_task, specs_by_task, columns: list[str]) -> dict:
+def overall_agreement(cfg, records, specs_by_task, columns: list[dict]) -> dict:
+    """Every column against the simulator (the first) over every (task, policy) pair."""
     specs = [f"{t}/{s}" for t, specs in specs_by_task.items() for s in specs]
-    ref = pooled(store_by_task, specs_by_task, "simulator")
-    return {c: compare_columns(ref, pooled(store_by_task, specs_by_task, c), specs, cfg.episodes, cfg.success,
-                               c != "simulator_resampled", cfg.confidence, cfg.bootstrap, cfg.seed)
-            for c in columns if c != "simulator"}
+    ref = pooled(records, specs_by_task, columns[0]["name"])
+    return {c["name"]: compare_columns(ref, pooled(records, specs_by_task, c["name"]), specs, cfg.episodes,
+                                       cfg.success, c["paired"], cfg.confidence, cfg.bootstrap, cfg.seed)
+            for c in columns[1:]}
 
 
-def suite_eval_info(store_by_task, specs_by_task, column: str, cfg, videos: dict | None = None) -> dict:
+def suite_eval_info(store_by_task, records, specs_by_task, column: str, cfg, videos: dict | None = None) -> dict:
     """lerobot-eval's multi-task eval_info of ``column``; ``videos``: {task: [results.json video entries]}."""
     per_task, per_group, everything = [], {}, {"sum_rewards": [], "max_rewards": [], "successes": [], "video_paths": []}
     eval_s = 0.0
@@ -55,7 +56,7 @@ def suite_eval_info(store_by_task, specs_by_task, column: str, cfg, videos: dict
         paths: dict[str, list[str]] = {}
         for v in (videos or {}).get(task, []):
             paths.setdefault(v["policy"], []).append(f"{task}/{v['file']}")
-        info = lerobot_eval_info(store.records(column), specs_by_task[task], cfg.episodes, cfg.success, seconds, paths)
+        info = lerobot_eval_info(records[task][column], specs_by_task[task], cfg.episodes, cfg.success, seconds, paths)
         eval_s += seconds
         group = {k: [] for k in everything}
         for i, entry in enumerate(info["per_task"]):
@@ -77,21 +78,23 @@ def write_suite_report(cfg, tasks: list[str]) -> Path:
     parts = {t: task_parts(out, t) for t in tasks}
     store_by_task = {t: store for t, (_, store) in parts.items()}
     specs_by_task = {t: results["policies"] for t, (results, _) in parts.items()}
-    # columns every task has (a task without a world model has the simulator alone)
-    columns = [c["name"] for c in parts[tasks[0]][0]["columns"]
+    # columns every task has (a task without a world model has the simulator alone), simulator first
+    columns = [c for c in parts[tasks[0]][0]["columns"]
                if all(c["name"] in {d["name"] for d in r["columns"]} for r, _ in parts.values())]
+    records = {t: {c["name"]: store.records(c["name"]) for c in columns} for t, store in store_by_task.items()}
     results = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "env": cfg.env, "tasks": tasks,
         "episodes_per_policy": cfg.episodes, "seed": cfg.seed, "success_mode": cfg.success,
         "per_task": {t: {"folder": t, "columns": [c["name"] for c in r["columns"]], "policies": r["policies"],
                          "per_policy": r["per_policy"], "agreement": r["agreement"]} for t, (r, _) in parts.items()},
-        "overall": {"columns": columns, "agreement": overall_agreement(cfg, store_by_task, specs_by_task, columns)},
+        "overall": {"columns": [c["name"] for c in columns],
+                    "agreement": overall_agreement(cfg, records, specs_by_task, columns)},
     }
     write_json(out / "results.json", results)
-    for c in columns:
-        name = "eval_info.json" if c == "simulator" else f"eval_info_{c}.json"
-        videos = {t: r.get("videos", []) for t, (r, _) in parts.items()} if c == "simulator" else None
-        write_json(out / name, suite_eval_info(store_by_task, specs_by_task, c, cfg, videos))
+    for i, c in enumerate(column["name"] for column in columns):
+        name = "eval_info.json" if i == 0 else f"eval_info_{c}.json"
+        videos = {t: r.get("videos", []) for t, (r, _) in parts.items()} if i == 0 else None
+        write_json(out / name, suite_eval_info(store_by_task, records, specs_by_task, c, cfg, videos))
     index = out / "index.html"
     index.write_text(suite_html(results))
     return index
