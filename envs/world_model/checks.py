@@ -15,9 +15,10 @@ from __future__ import annotations
 import numbers
 from pathlib import Path
 
-FAMILIES = ("pixel_unet", None)   # config.yaml "family"; None: the latent family
-SAMPLERS = {"pixel_unet": ("euler",), None: ("euler", "heun")}
+FAMILIES = ("pixel_unet", "sawyer", None)   # config.yaml "family"; None: the latent family
+SAMPLERS = {"pixel_unet": ("euler",), "sawyer": (), None: ("euler", "heun")}
 REQUIRED = {"pixel_unet": ("sim", "predictors", "default_predictor", "reader"),
+            "sawyer": ("sim", "predictors", "default_predictor", "dynamics", "painter", "reset_state"),
             None: ("sim", "predictors", "default_predictor", "tokenizer", "judges")}
 # folders of other models, by the architecture their config.yaml names: what loads them instead
 OTHER_MODELS = {
@@ -26,8 +27,8 @@ OTHER_MODELS = {
                              "checkpoint=...)",
     "transfer_dit": "a transfer model: use it with `worldsim augment --model`",
 }
-WHAT = ("a world-model folder (config.yaml, model.safetensors, meta.json, as posttrain/pixel_unet/export.py or "
-        "posttrain/action/export.py write it)")
+WHAT = ("a world-model folder (config.yaml, model.safetensors, meta.json, as posttrain/pixel_unet/export.py, "
+        "posttrain/sawyer/export.py or posttrain/action/export.py write it)")
 
 
 def check_folder(path) -> dict:
@@ -54,7 +55,7 @@ def check_folder(path) -> dict:
                          f"not a world model for worldsim/WorldModel-v0")
     family = config.get("family")
     if family not in FAMILIES:
-        raise ValueError(f"{folder}: unknown world-model family {family!r}; known: pixel_unet, or none (latent)")
+        raise ValueError(f"{folder}: unknown world-model family {family!r}; known: pixel_unet, sawyer, or none (latent)")
     missing = [k for k in REQUIRED[family] if k not in config]
     if missing:
         kind = f"architecture {architecture!r}" if architecture else "no world-model sections"

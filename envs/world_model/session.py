@@ -36,7 +36,8 @@ def default_checkpoint() -> Path:
 
 def model_class(path: str):
     """The world-model class a folder was made for: its ``config.yaml`` names the family
-    (``pixel_unet``: posttrain.pixel_unet; none: the tokenizer-latent family, posttrain.action.world_model)."""
+    (``pixel_unet``: posttrain.pixel_unet; ``sawyer``: posttrain.sawyer; none: the tokenizer-latent family,
+    posttrain.action.world_model)."""
     config = Path(path) / "config.yaml"
     family = None
     if config.is_file():
@@ -47,8 +48,12 @@ def model_class(path: str):
         from posttrain.pixel_unet.world_model import PixelWorldModel
 
         return PixelWorldModel
+    if family == "sawyer":
+        from posttrain.sawyer.world_model import SawyerWorldModel
+
+        return SawyerWorldModel
     if family is not None:
-        raise ValueError(f"{path}: unknown world-model family {family!r}; known: pixel_unet, or none (latent)")
+        raise ValueError(f"{path}: unknown world-model family {family!r}; known: pixel_unet, sawyer, or none (latent)")
     from posttrain.action.world_model import WorldModel
 
     return WorldModel

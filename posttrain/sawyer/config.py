@@ -18,7 +18,8 @@ STATE_NAMES = (
 )
 STATE_DIM = len(STATE_NAMES)
 HAND, HAND_VEL, MOCAP, GRIPPER = slice(0, 3), slice(3, 6), slice(6, 9), 9
-OBJ, OBJ_QUAT, GOAL = slice(14, 17), slice(17, 21), slice(27, 30)
+FINGERS, OBJ, OBJ_QUAT, GOAL = slice(10, 12), slice(14, 17), slice(17, 21), slice(27, 30)
+ARM_Q = slice(30, 37)
 
 # error unit per state variable in the training loss: hand/mocap/object/goal positions 1 cm (the
 # object 5 mm: it is what success reads), velocities 0.1 m/s, 1 rad/s turning, the gripper's opening
@@ -66,3 +67,77 @@ class SawyerTrainConfig:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
         if len(self.net.mocap_low) != 3 or len(self.net.mocap_high) != 3:
             raise ValueError("net.mocap_low and net.mocap_high are (x, y, z)")
+
+
+@dataclass
+class SawyerPainterConfig:
+    """The frame painter (``painter.py``): a pixel_unet U-Net given the first frame, layout maps and
+    the state as its conditioning vector."""
+
+    patch: int = 4
+    channels: list[int] = field(default_factory=lambda: [48, 96, 128])
+    blocks: int = 1
+    cond_dim: int = 128
+    groups: int = 8
+    blob_sigma: float = 1.5             # pixels: the spread of each layout map's blob
+    height: int = 64
+    width: int = 64
+
+
+@dataclass
+class SawyerPainterTrainConfig:
+    data: str = ""                      # a rendered dataset with observation.sim_state and camera parameters
+    out: str = ""
+    camera: str = "corner4"
+    net: SawyerPainterConfig = field(default_factory=SawyerPainterConfig)
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    changed_weight: float = 5.0         # extra loss weight where the frame differs from the first frame
+    holdout_episodes: int = 8
+    ckpt_every: int = 250
+    seed: int = 0
+    threads: int = 1
+
+    def validate(self) -> None:
+        if not self.data or not self.out:
+            raise ValueError("data=DATASET and out=RUN_FOLDER are required")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"steps={self.steps}, batch_size={self.batch_size}; both must be >= 1")
+        if self.net.height % self.net.patch or self.net.width % self.net.patch:
+            raise ValueError(f"image {self.net.height}x{self.net.width} is not divisible by net.patch={self.net.patch}")
+
+
+@dataclass
+class SawyerReaderConfig:
+    """The state reader (``reader.py``): a keypoint heat-map network on one camera."""
+
+    channels: int = 32
+    height: int = 64
+    width: int = 64
+
+
+@dataclass
+class SawyerReaderTrainConfig:
+    data: str = ""                      # rendered datasets with observation.sim_state and camera parameters, comma-separated
+    out: str = ""
+    camera: str = "corner4"
+    net: SawyerReaderConfig = field(default_factory=SawyerReaderConfig)
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 2e-3
+    warmup_steps: int = 100
+    weight_decay: float = 1e-4
+    frame_noise: float = 0.03           # Gaussian noise on the frames in [-1, 1] (robustness, not the renderer's exact pixels)
+    holdout_episodes: int = 8           # the last episodes of the first dataset
+    ckpt_every: int = 250
+    seed: int = 0
+    threads: int = 1
+
+    def validate(self) -> None:
+        if not self.data or not self.out:
+            raise ValueError("data=DATASET[,DATASET...] and out=RUN_FOLDER are required")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"steps={self.steps}, batch_size={self.batch_size}; both must be >= 1")

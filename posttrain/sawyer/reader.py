@@ -1,81 +1,87 @@
-"""State from frames for the Sawyer (Meta-World) tasks: the hand's and the object's positions.
+"""State from frames for the Sawyer (Meta-World) tasks: where the hand, the object and the goal are.
 
-    reader = SawyerReader(SawyerReaderConfig(views=2))
-    xyz = reader(frames)        # float (B, V, 3, H, W) in [-1, 1] -> (B, 6): hand x, y, z, object x, y, z (metres)
+    reader = SawyerReader(SawyerReaderConfig(), intrinsics, extrinsics, heights)
+    uv = reader.keypoints(frames)            # (B, 3, H, W) in [-1, 1] -> (B, 4, 2) pixels of KEYPOINTS
+    read = reader(frames)                    # {"hand": (B, 3), "object": (B, 3), "goal": (B, 3), "gripper": (B,)}
 
-The object is the task's first object (the puck for push, the drawer handle for drawer-open):
-``environment_state[0:3]``. Each view goes through the same small CNN; each of its ``keypoints``
-feature maps becomes an expected image position (a spatial soft-argmax: where that feature
-fires), and an MLP maps every view's keypoints to the targets, normalised by the training data's
-mean and spread. Positions, not appearance, are what the head sees, so it needs little data to
-learn the cameras' geometry. The gripper's opening and the goal are not read: the first is the
-world model's own state, the second sits in the state from reset (Meta-World draws no goal).
+A fully convolutional network (an encoder-decoder with skips) puts one heat map per keypoint on
+the image; a soft-argmax of each gives its pixel to a fraction of a pixel. The keypoints are
+the hand, the point on the table under the hand, the object (push: the puck; drawer-open: the
+handle) and the goal marker. They are trained on the camera's projection of the recorded state
+(the dataset's intrinsics and extrinsics), so the network learns where things are in the image,
+not the layouts of its training episodes, and metres come from geometry: the object and the goal
+are where their pixel's ray meets their own height (``heights``: they move on the table and the
+drawer on its rail), the hand's x, y where the table point's ray meets the table, and its height
+where its own ray passes closest to the vertical line there. The gripper's opening is regressed
+from the pooled features.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-TARGETS = ("hand_x", "hand_y", "hand_z", "object_x", "object_y", "object_z")
+from posttrain.sawyer.camera import height_above, on_plane
+from posttrain.sawyer.config import SawyerReaderConfig
+
+KEYPOINTS = ("hand", "hand_floor", "object", "goal")
+HEIGHTS = ("floor", "object", "goal")   # the planes the table point, the object and the goal lie in (m)
 
 
-@dataclass
-class SawyerReaderConfig:
-    views: int = 2
-    channels: int = 32
-    keypoints: int = 16
-    hidden: int = 256
-
-
-class SpatialSoftArgmax(nn.Module):
-    """(B, K, H, W) feature maps -> (B, K, 2) expected (x, y) in [-1, 1] under each map's softmax."""
-
-    def __init__(self, keypoints: int):
-        super().__init__()
-        self.temperature = nn.Parameter(torch.ones(keypoints))
-
-    def forward(self, maps: Tensor) -> Tensor:
-        b, k, h, w = maps.shape
-        weights = F.softmax(maps.flatten(2) / self.temperature[None, :, None], dim=-1).view(b, k, h, w)
-        ys = torch.linspace(-1, 1, h, device=maps.device)
-        xs = torch.linspace(-1, 1, w, device=maps.device)
-        return torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], dim=-1)
+def _conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.GroupNorm(8, c_out), nn.SiLU())
 
 
 class SawyerReader(nn.Module):
-    def __init__(self, cfg: SawyerReaderConfig):
+    def __init__(self, cfg: SawyerReaderConfig, intrinsics: Tensor | None = None, extrinsics: Tensor | None = None,
+                 heights: Tensor | None = None):
         super().__init__()
         self.cfg = cfg
         c = cfg.channels
-        self.features = nn.Sequential(
-            nn.Conv2d(3, c, 5, stride=2, padding=2), nn.GroupNorm(8, c), nn.SiLU(),
-            nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(8, c), nn.SiLU(),
-            nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(8, c), nn.SiLU(),
-            nn.Conv2d(c, cfg.keypoints, 1))
-        self.soft_argmax = SpatialSoftArgmax(cfg.keypoints)
-        self.head = nn.Sequential(nn.Linear(cfg.views * cfg.keypoints * 2, cfg.hidden), nn.SiLU(),
-                                  nn.Linear(cfg.hidden, cfg.hidden), nn.SiLU(), nn.Linear(cfg.hidden, len(TARGETS)))
-        self.register_buffer("mean", torch.zeros(len(TARGETS)))
-        self.register_buffer("std", torch.ones(len(TARGETS)))
+        self.enc1, self.enc2, self.enc3 = _conv(3, c), _conv(c, 2 * c, 2), _conv(2 * c, 3 * c, 2)
+        self.middle = nn.Sequential(_conv(3 * c, 3 * c), _conv(3 * c, 3 * c))
+        self.dec2, self.dec1 = _conv(3 * c + 2 * c, 2 * c), _conv(2 * c + c, c)
+        self.heat = nn.Conv2d(c, len(KEYPOINTS), 3, padding=1)
+        self.gripper = nn.Linear(3 * c, 1)
+        self.register_buffer("intrinsics", torch.eye(3) if intrinsics is None else torch.as_tensor(intrinsics).float())
+        self.register_buffer("extrinsics", torch.eye(4) if extrinsics is None else torch.as_tensor(extrinsics).float())
+        self.register_buffer("heights", torch.zeros(len(HEIGHTS)) if heights is None else torch.as_tensor(heights).float())
+        v = torch.arange(cfg.height, dtype=torch.float32) + 0.5
+        u = torch.arange(cfg.width, dtype=torch.float32) + 0.5
+        self.register_buffer("grid", torch.stack(torch.meshgrid(u, v, indexing="xy"), dim=-1).reshape(-1, 2),
+                             persistent=False)
 
-    def set_normalization(self, targets: Tensor) -> None:
-        self.mean.copy_(targets.mean(0))
-        self.std.copy_(targets.std(0).clamp_min(1e-3))
+    def heat_maps(self, frames: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, 3, H, W) -> (logits (B, K, H*W), gripper opening (B,))."""
+        e1 = self.enc1(frames)
+        e2 = self.enc2(e1)
+        m = self.middle(self.enc3(e2))
+        d2 = self.dec2(torch.cat([F.interpolate(m, scale_factor=2.0), e2], dim=1))
+        d1 = self.dec1(torch.cat([F.interpolate(d2, scale_factor=2.0), e1], dim=1))
+        return self.heat(d1).flatten(2), self.gripper(m.mean(dim=(2, 3)))[:, 0]
 
-    def normalized(self, frames: Tensor) -> Tensor:
-        """(B, V, 3, H, W) -> (B, 6) targets in units of the training data's spread."""
-        b, v = frames.shape[:2]
-        if v != self.cfg.views:
-            raise ValueError(f"the reader was made for {self.cfg.views} views, got {v}")
-        points = self.soft_argmax(self.features(frames.flatten(0, 1)))   # (B*V, K, 2)
-        return self.head(points.reshape(b, -1))
+    def keypoints(self, frames: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, K, 2) expected pixel (u, v) of each keypoint."""
+        logits, _ = self.heat_maps(frames)
+        return logits.softmax(-1) @ self.grid
 
-    def forward(self, frames: Tensor) -> Tensor:
-        return self.normalized(frames) * self.std + self.mean
+    def forward(self, frames: Tensor) -> dict[str, Tensor]:
+        logits, gripper = self.heat_maps(frames)
+        uv = logits.softmax(-1) @ self.grid                                   # (B, K, 2)
+        k, h = self.intrinsics, self.heights
+        ones = torch.ones(len(frames))
+        floor = on_plane(uv[:, 1], h[0] * ones, k, self.extrinsics)
+        hand = torch.cat([floor[:, :2], height_above(uv[:, 0], floor[:, :2], k, self.extrinsics)[:, None]], dim=1)
+        return {"hand": hand, "object": on_plane(uv[:, 2], h[1] * ones, k, self.extrinsics),
+                "goal": on_plane(uv[:, 3], h[2] * ones, k, self.extrinsics), "gripper": gripper.clamp(0, 1)}
 
-    def loss(self, frames: Tensor, targets: Tensor) -> Tensor:
-        return F.smooth_l1_loss(self.normalized(frames), (targets - self.mean) / self.std, beta=0.1)
+    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, sigma: float = 1.0) -> Tensor:
+        """Cross-entropy of each heat map against a Gaussian at its keypoint's projected pixel
+        (B, K, 2), plus the soft-argmax's pixel error and the gripper's squared error."""
+        logits, opening = self.heat_maps(frames)
+        d2 = ((self.grid[None, None] - targets_uv[:, :, None]) ** 2).sum(-1)   # (B, K, H*W)
+        target = torch.softmax(-d2 / (2 * sigma ** 2), dim=-1)
+        ce = -(target * logits.log_softmax(-1)).sum(-1).mean()
+        uv = logits.softmax(-1) @ self.grid
+        return ce + 0.1 * (uv - targets_uv).abs().mean() + 10 * ((opening - gripper) ** 2).mean()

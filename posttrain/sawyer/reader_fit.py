@@ -1,18 +1,19 @@
-"""Train the Sawyer state reader on a Meta-World dataset, and measure it on held-out episodes.
+"""Train the Sawyer state reader on rendered Meta-World datasets, resumably, and measure it on held-out episodes.
 
-    python -m posttrain.sawyer.reader_fit --data runs/mw_push_frames,runs/mw_push_layouts --out runs/mw_reader
+    python -m posttrain.sawyer.reader_fit data=runs/mw_push_c4 out=runs/mw_push_reader steps=2000
 
-The datasets (``worldsim generate --env worldsim/MetaWorld-v0 cameras=[corner2,corner4] ...``,
-comma-separated) give the frames of every camera and the true state; the last ``--holdout``
-episodes of the first dataset are held out. Many short episodes teach the object's look over
-many layouts (the object only moves when touched); long ones teach pushing and carrying. ``<out>/`` gets ``model.safetensors``, ``config.json`` (reader config, cameras) and
-``metrics.json`` (held-out error in cm: mean, p95 for the hand and the object).
+The datasets (``worldsim generate --env worldsim/MetaWorld-v0 ... cameras=[corner4] sim_state=true
+camera_params=true``, comma-separated) give frames, the recorded state and the camera. Each frame's
+keypoint targets are the camera's projection of the state (``reader.KEYPOINTS``); the heights the
+reader puts the object and the goal at are their mean heights in the first states, the table
+point's is the table (z = 0). The last ``holdout_episodes`` of the first dataset are held out:
+``metrics.json`` has their errors in cm (mean, 95th percentile) for the hand, the object and the
+goal, and the gripper opening's mean absolute error. Checkpoints as ``posttrain.pixel_unet.train``
+writes them; rerunning resumes.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -20,101 +21,116 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from posttrain.sawyer.reader import TARGETS, SawyerReader, SawyerReaderConfig
+from posttrain.pixel_unet.data import Episodes, load_episodes
+from posttrain.sawyer.camera import camera_parameters, project
+from posttrain.sawyer.config import GOAL, GRIPPER, HAND, OBJ, SawyerReaderTrainConfig
+from posttrain.sawyer.reader import SawyerReader
+
+FLOOR_Z = 0.0   # Meta-World's table top
 
 
-def load_views(root: str, cameras: list[str]) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """uint8 frames (F, V, 3, H, W), float targets (F, 6) and each frame's episode index."""
-    from worldsim.data.lerobot_reader import LeRobotDatasetReader
-
-    reader = LeRobotDatasetReader(root)
-    keys = [f"observation.images.{c}" for c in cameras]
-    missing = [k for k in keys + ["observation.state", "observation.environment_state"] if k not in reader.features]
-    if missing:
-        raise ValueError(f"{root} lacks {missing}; it has {sorted(reader.features)}")
-    frames, targets, episode = [], [], []
-    for i in tqdm(range(reader.num_episodes), desc="loading episodes", unit="ep"):
-        ep = reader.read_episode(i)
-        views = np.stack([ep[k] for k in keys], axis=1)                       # (T, V, H, W, 3)
-        frames.append(torch.from_numpy(np.ascontiguousarray(views)).permute(0, 1, 4, 2, 3))
-        state = np.concatenate([ep["observation.state"][:, :3], ep["observation.environment_state"][:, :3]], axis=1)
-        targets.append(torch.from_numpy(state.astype(np.float32)))
-        episode.append(np.full(len(state), i))
-    return torch.cat(frames), torch.cat(targets), np.concatenate(episode)
+def keypoint_targets(states: torch.Tensor, reader: SawyerReader) -> torch.Tensor:
+    """(B, 44) states -> (B, 4, 2) pixels of the hand, the table under it, the object and the goal."""
+    floor = torch.cat([states[:, HAND][:, :2], torch.full((len(states), 1), FLOOR_Z)], dim=1)
+    points = torch.stack([states[:, HAND], floor, states[:, OBJ], states[:, GOAL]], dim=1)
+    return project(points, reader.intrinsics, reader.extrinsics)
 
 
-def as_float(frames: torch.Tensor) -> torch.Tensor:
-    return frames.float() / 127.5 - 1.0
+def load_all(cfg: SawyerReaderTrainConfig) -> tuple[Episodes, np.ndarray, np.ndarray]:
+    """All datasets as one Episodes, and (training episode indices, held-out episode indices)."""
+    parts = [load_episodes(root, cfg.camera, sim_state=True) for root in cfg.data.split(",")]
+    if len(parts[0].lengths) <= cfg.holdout_episodes:
+        raise ValueError(f"{cfg.data.split(',')[0]} has {len(parts[0].lengths)} episodes; holdout_episodes="
+                         f"{cfg.holdout_episodes} leaves none")
+    offsets = np.cumsum([0] + [len(p.frames) for p in parts[:-1]])
+    episodes = Episodes(torch.cat([p.frames for p in parts]), torch.cat([p.actions for p in parts]),
+                        torch.cat([p.states for p in parts]), np.concatenate([p.starts + o for p, o in zip(parts, offsets)]),
+                        np.concatenate([p.lengths for p in parts]), sum((p.policies for p in parts), []),
+                        torch.cat([p.sim_states for p in parts]))
+    n_first = len(parts[0].lengths)
+    held = np.arange(n_first - cfg.holdout_episodes, n_first)
+    return episodes, np.setdiff1d(np.arange(len(episodes.lengths)), held), held
+
+
+def heights_of(episodes: Episodes, eps: np.ndarray) -> torch.Tensor:
+    first = episodes.sim_states[torch.from_numpy(episodes.starts[eps])]
+    return torch.tensor([FLOOR_Z, float(first[:, OBJ][:, 2].mean()), float(first[:, GOAL][:, 2].mean())])
+
+
+def frames_of(episodes: Episodes, eps: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.arange(episodes.starts[e], episodes.starts[e] + episodes.lengths[e]) for e in eps])
 
 
 @torch.no_grad()
-def errors_cm(reader: SawyerReader, frames: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-    pred = torch.cat([reader(as_float(frames[i:i + 256])) for i in range(0, len(frames), 256)])
+def errors(reader: SawyerReader, episodes: Episodes, idx: np.ndarray) -> dict[str, float]:
+    idx = torch.from_numpy(idx)
+    reads = [reader(episodes.frames[idx[i:i + 256]].float() / 127.5 - 1) for i in range(0, len(idx), 256)]
+    states = episodes.sim_states[idx]
     out = {}
-    for name, part in (("hand", slice(0, 3)), ("object", slice(3, 6))):
-        err = (pred[:, part] - targets[:, part]).norm(dim=-1) * 100
+    for name, part in (("hand", HAND), ("object", OBJ), ("goal", GOAL)):
+        err = (torch.cat([r[name] for r in reads]) - states[:, part]).norm(dim=1) * 100
         out[f"{name}_cm_mean"], out[f"{name}_cm_p95"] = float(err.mean()), float(err.quantile(0.95))
+    out["gripper_abs_mean"] = float((torch.cat([r["gripper"] for r in reads]) - states[:, GRIPPER]).abs().mean())
+    out["frames"] = len(idx)
     return out
 
 
-def fit(frames, targets, cfg: SawyerReaderConfig, steps: int, batch: int, lr: float, seed: int,
-        noise: float = 0.03) -> SawyerReader:
-    torch.manual_seed(seed)
-    reader = SawyerReader(cfg)
-    reader.set_normalization(targets)
-    opt = torch.optim.AdamW(reader.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    gen = torch.Generator().manual_seed(seed)
-    bar = tqdm(range(steps), desc="fit reader", unit="step")
-    for _ in bar:
-        idx = torch.randint(len(frames), (batch,), generator=gen)
-        x = as_float(frames[idx])
-        x = x + noise * torch.randn(x.shape, generator=gen)   # generated frames are not the renderer's exactly
-        loss = reader.loss(x, targets[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-    return reader.eval()
+def train(cfg: SawyerReaderTrainConfig) -> Path:
+    from posttrain.pixel_unet.train import CKPT, lr_at, resume, save, start_run
+    from worldsim.io import write_json
+
+    out = start_run(cfg)
+    episodes, train_eps, held = load_all(cfg)
+    intrinsics, extrinsics = camera_parameters(cfg.data.split(",")[0], cfg.camera)
+    torch.manual_seed(cfg.seed)
+    reader = SawyerReader(cfg.net, intrinsics, extrinsics, heights_of(episodes, train_eps))
+    opt = torch.optim.AdamW(reader.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
+    start = resume(out, reader, opt, rng, gen)
+    pool = frames_of(episodes, train_eps)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train sawyer reader", unit="step")
+    with open(out / "loss.log", "a") as log:
+        for step in bar:
+            idx = torch.from_numpy(rng.choice(pool, cfg.batch_size))
+            x = episodes.frames[idx].float() / 127.5 - 1
+            x = x + cfg.frame_noise * torch.randn(x.shape, generator=gen)
+            states = episodes.sim_states[idx]
+            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER])
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+            log.write(f"{step} {loss.item():.6f}\n")
+            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+                log.flush()
+                save(out, reader, opt, step + 1, rng, gen)
+    reader.eval()
+    write_json(out / "metrics.json", {"held_out": errors(reader, episodes, frames_of(episodes, held)),
+                                      "train": errors(reader, episodes, frames_of(episodes, train_eps)[::20])}, indent=2)
+    return out / CKPT
 
 
-def main(argv=None) -> None:
-    from worldsim.io.files import write_json
+def load_reader_run(run: str) -> tuple[SawyerReader, dict]:
+    """A trained run folder's reader (eval mode, no gradients) and its network config as plain data."""
+    from worldsim.config import load_config, to_dict
+    from worldsim.io import load_tensor_state, read_tensors
+
+    cfg = load_config(SawyerReaderTrainConfig, Path(run) / "config.yaml")
+    reader = SawyerReader(cfg.net)
+    load_tensor_state(reader, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
+    return reader.eval().requires_grad_(False), to_dict(cfg.net)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from worldsim.config import load_config
     from worldsim.io.lock import hold_folder
-    from worldsim.io.tensors import write_tensors
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--cameras", default="corner2,corner4")
-    p.add_argument("--holdout", type=int, default=8, help="last episodes held out for the metrics")
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    cameras = args.cameras.split(",")
-    with hold_folder(args.out, "python -m posttrain.sawyer.reader_fit"):
-        parts = [load_views(root, cameras) for root in args.data.split(",")]
-        frames, targets = torch.cat([f for f, _, _ in parts]), torch.cat([t for _, t, _ in parts])
-        first = parts[0][2]
-        episode = np.concatenate([first] + [e + first.max() + 1 + 10**6 for _, _, e in parts[1:]])   # others: train
-        cut = first.max() + 1 - args.holdout
-        if cut < 1:
-            raise ValueError(f"--holdout {args.holdout} leaves no training episode of {episode.max() + 1}")
-        train, test = (episode < cut) | (episode > first.max()), (episode >= cut) & (episode <= first.max())
-        cfg = SawyerReaderConfig(views=len(cameras))
-        reader = fit(frames[train], targets[train], cfg, args.steps, args.batch, args.lr, args.seed)
-        metrics = {"held_out": errors_cm(reader, frames[test], targets[test]),
-                   "train": errors_cm(reader, frames[train][::10], targets[train][::10]),
-                   "frames_train": int(train.sum()), "frames_held_out": int(test.sum())}
-        out = Path(args.out)
-        write_tensors(out / "model.safetensors", reader.state_dict())
-        write_json(out / "config.json", {"reader": dataclasses.asdict(cfg), "cameras": cameras, "targets": TARGETS,
-                                         "data": args.data, "steps": args.steps}, indent=2)
-        write_json(out / "metrics.json", metrics, indent=2)
-        print(metrics)
+    cfg = load_config(SawyerReaderTrainConfig, overrides=list(sys.argv[1:] if argv is None else argv))
+    with hold_folder(cfg.out, "python -m posttrain.sawyer.reader_fit"):   # one run per folder
+        print(f"checkpoint in {train(cfg)}")
 
 
 if __name__ == "__main__":

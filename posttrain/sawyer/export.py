@@ -1,0 +1,90 @@
+"""Make a Sawyer (Meta-World) world-model folder: trained dynamics, painter, optional reader, the simulator's spec.
+
+    python -m posttrain.sawyer.export --data runs/mw_push_c4 --dynamics runs/mw_push_dyn \
+        --painter runs/mw_push_painter --out assets/world_models/metaworld_push [--reader runs/mw_push_reader]
+
+``--data`` is the rendered dataset the painter trained on: it gives the simulator's spec (env id,
+task, camera, spaces) and ``reset_state``, the mean first state of its episodes (every Meta-World
+reset leaves the arm in the same pose; only the object and the goal differ, and ``start`` takes
+those from the first observation). The folder (posttrain.common.bundle layout: ``model.safetensors``
+with ``dynamics.*``, ``painter.*`` and ``reader.*``; ``config.yaml`` saying ``family: sawyer``;
+``meta.json`` with the runs' held-out metrics) loads with ``gym.make("worldsim/WorldModel-v0",
+checkpoint=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from posttrain.sawyer.config import GOAL, OBJ, OBJ_QUAT, STATE_NAMES
+from posttrain.sawyer.world_model import FAMILY
+
+VARYING = set(range(OBJ.start, OBJ_QUAT.stop)) | set(range(GOAL.start, GOAL.stop))   # what a reset draws
+
+
+def reset_state(data: str) -> list[float]:
+    """The mean first state of the dataset's episodes; ValueError if anything a reset should not
+    change (the arm, hand, mocap, fingers) differs between them by more than 1 mm / 0.01 rad."""
+    from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+    reader = LeRobotDatasetReader(data)
+    if "observation.sim_state" not in reader.features:
+        raise ValueError(f"{data} has no observation.sim_state: make it with `worldsim generate ... sim_state=true`")
+    first = np.stack([reader.read_episode(i)["observation.sim_state"][0] for i in range(reader.num_episodes)])
+    spread = first.std(0)
+    moving = [f"{STATE_NAMES[i]} ({spread[i]:.4f})" for i in range(len(STATE_NAMES))
+              if i not in VARYING and spread[i] > 1e-3]
+    if moving:
+        raise ValueError(f"{data}: the episodes do not start from one arm pose; these vary: {', '.join(moving)}")
+    return [float(v) for v in first.mean(0)]
+
+
+def export(data: str, dynamics: str, painter: str, out: str, reader: str | None = None) -> Path:
+    from posttrain.common.bundle import sim_spec, write_bundle
+    from posttrain.sawyer.dynamics_train import load_dynamics
+    from posttrain.sawyer.painter_train import load_painter
+    from worldsim.config import to_dict
+    from worldsim.io import read_json, tensor_state
+
+    dyn, dyn_cfg = load_dynamics(dynamics)
+    paint, paint_cfg = load_painter(painter)
+    sim = sim_spec(data, [paint_cfg.camera])
+    if (sim["height"], sim["width"]) != (paint_cfg.net.height, paint_cfg.net.width):
+        raise ValueError(f"painter {painter} paints {paint_cfg.net.height}x{paint_cfg.net.width}; {data} is "
+                         f"{sim['height']}x{sim['width']}")
+    tensors = {f"dynamics.{k}": v for k, v in tensor_state(dyn).items()}
+    tensors.update({f"painter.{k}": v for k, v in tensor_state(paint).items()})
+    metrics = {"painter": read_json(Path(painter) / "metrics.json")}
+    config = {"family": FAMILY, "sim": sim, "default_predictor": "painter", "predictors": {"painter": {"kind": "painter"}},
+              "dynamics": {"net": to_dict(dyn_cfg.net), "train": to_dict(dyn_cfg)},
+              "painter": {"net": to_dict(paint_cfg.net), "train": to_dict(paint_cfg)},
+              "reset_state": reset_state(data),
+              "provenance": {"data": str(data), "dynamics": str(dynamics), "painter": str(painter),
+                             "reader": str(reader)}}
+    if reader:
+        from posttrain.sawyer.reader_fit import load_reader_run
+
+        model, reader_config = load_reader_run(reader)
+        tensors.update({f"reader.{k}": v for k, v in tensor_state(model).items()})
+        config["reader"] = reader_config
+        metrics["reader"] = read_json(Path(reader) / "metrics.json")
+    return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in tensors.items()}, metrics)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the rendered dataset the painter trained on")
+    p.add_argument("--dynamics", required=True, help="run folder of python -m posttrain.sawyer.dynamics_train")
+    p.add_argument("--painter", required=True, help="run folder of python -m posttrain.sawyer.painter_train")
+    p.add_argument("--reader", default=None, help="run folder of python -m posttrain.sawyer.reader_fit (perception)")
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    print(f"world model in {export(args.data, args.dynamics, args.painter, args.out, args.reader)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The Sawyer world-model recipe end to end on a tiny Meta-World dataset: dynamics, painter and
+reader train (a few steps), export makes a folder, and ``worldsim/WorldModel-v0`` and
+``worldsim/PerceivedSim-v0`` step it as the push-v3 simulator. The start state built from the
+first observation is checked against the simulator's own physical state, success against the
+task's rule, ``render=False`` against rendering, and bad starts against their errors."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs  # noqa: F401
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    from posttrain.sawyer import dynamics_train, export, painter_train, reader_fit
+    from worldsim.generation.config import GenerateConfig
+    from worldsim.generation.pipeline import generate
+
+    root = tmp_path_factory.mktemp("sawyer")
+    data = generate(GenerateConfig(env="worldsim/MetaWorld-v0", task="push-v3", policy="expert,play,random", episodes=3,
+                                   out=str(root / "data"), seed=500, workers=1, cameras=["corner4"], image_size=SIZE,
+                                   max_steps=6, depth=False, segmentation=False, camera_params=True, sim_state=True))
+    dynamics_train.main([f"data={data}", f"out={root / 'dyn'}", "steps=2", "batch_size=8", "net.width=16",
+                         "holdout_episodes=1", "ckpt_every=1"])
+    small = [f"net.height={SIZE}", f"net.width={SIZE}", "holdout_episodes=1", "batch_size=4", "steps=2"]
+    painter_train.main([f"data={data}", f"out={root / 'painter'}", "net.channels=[8,16]", "net.groups=4",
+                        "net.cond_dim=16", *small])
+    reader_fit.main([f"data={data}", f"out={root / 'reader'}", "net.channels=8", *small])
+    return str(export.export(str(data), str(root / "dyn"), str(root / "painter"), str(root / "wm"),
+                             reader=str(root / "reader")))
+
+
+def test_the_world_model_starts_from_the_simulators_physical_state(folder):
+    from envs.metaworld_state import STATE_DIM
+    from envs.world_model.session import load_for_env
+    from posttrain.sawyer.world_model import state_of
+
+    wm = load_for_env(folder)
+    sim = gym.make("worldsim/MetaWorld-v0", task="push-v3", cameras=("corner4",), image_size=SIZE).unwrapped
+    for seed in (7, 8):
+        obs, _ = sim.reset(seed=seed)
+        start = state_of(wm.reset_state, obs["agent_pos"][None], obs["environment_state"][None])[0].numpy()
+        truth = sim.sim_state()
+        assert start.shape == (STATE_DIM,)
+        # positions and joint angles as the simulator holds them (the reset leaves the arm in one pose)
+        assert np.abs(start - truth).max() < 2e-3, np.abs(start - truth).argmax()
+    sim.close()
+
+
+def test_world_model_env_steps_the_push_task_with_its_rule(folder):
+    from envs.metaworld_state import task_rule
+
+    env = gym.make("worldsim/WorldModel-v0", checkpoint=folder)
+    sim = gym.make("worldsim/MetaWorld-v0", task="push-v3", cameras=("corner4",), image_size=SIZE)
+    obs, _ = env.reset(seed=3)
+    sim_obs, _ = sim.reset(seed=3)
+    assert env.observation_space == sim.observation_space and env.action_space == sim.action_space
+    np.testing.assert_array_equal(obs["pixels"]["corner4"], sim_obs["pixels"]["corner4"])   # the first frame is the simulator's
+    rule = task_rule("push-v3")
+    for action in ([1, 0, 0, -1], [0, 1, 0, 1], [0, 0, -1, 0]):
+        obs, reward, terminated, _, info = env.step(np.float32(action))
+        assert obs["pixels"]["corner4"].shape == (SIZE, SIZE, 3) and obs["pixels"]["corner4"].dtype == np.uint8
+        r, s = rule(obs["agent_pos"][None], obs["environment_state"][None])
+        assert reward == pytest.approx(float(r[0]), abs=1e-6) and info["is_success"] == bool(s[0])
+        np.testing.assert_array_equal(obs["environment_state"][14:17], sim_obs["environment_state"][14:17])  # goal
+    env.close()
+    sim.close()
+
+
+def test_render_off_steps_the_same_state_without_painting(folder):
+    env = gym.make("worldsim/WorldModel-v0", checkpoint=folder)
+    runs = []
+    for render in (True, False):
+        env.reset(seed=4, options={"render": render})
+        obs = [env.step(np.float32([0.5, -0.5, 0.2, 1]))[0] for _ in range(3)]
+        runs.append(obs)
+    for drawn, blank in zip(*runs):
+        np.testing.assert_array_equal(drawn["agent_pos"], blank["agent_pos"])
+        assert not blank["pixels"]["corner4"].any() and drawn["pixels"]["corner4"].any()
+    env.close()
+
+
+def test_perceived_simulator_reads_state_from_the_simulators_frames(folder):
+    env = gym.make("worldsim/PerceivedSim-v0", checkpoint=folder)
+    obs, _ = env.reset(seed=5)
+    obs, reward, _, _, info = env.step(np.float32([0, 0, 0, 0]))
+    assert obs["agent_pos"].shape == (4,) and obs["environment_state"].shape == (17,)
+    assert np.isfinite(obs["agent_pos"]).all() and isinstance(info["is_success"], bool)
+    env.close()
+
+
+def test_a_start_from_more_than_the_first_frame_is_refused(folder):
+    from envs.world_model.session import load_for_env
+
+    wm = load_for_env(folder)
+    frames = {"corner4": np.zeros((1, 2, SIZE, SIZE, 3), np.uint8)}
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32, 3\)"):
+        wm.start(frames, None, {"agent_pos": np.zeros((1, 4)), "environment_state": np.zeros((1, 17))})
+    with pytest.raises(ValueError, match="sample_steps"):
+        gym.make("worldsim/WorldModel-v0", checkpoint=folder, sample_steps=2)
