@@ -4,8 +4,8 @@
     uv = reader.keypoints(frames)            # (B, 3, H, W) in [-1, 1] -> (B, 4, 2) pixels of KEYPOINTS
     read = reader(frames)                    # {"hand": (B, 3), "object": (B, 3), "goal": (B, 3), "gripper": (B,)}
 
-A fully convolutional network (an encoder-decoder with skips) puts one heat map per keypoint on
-the image; a soft-argmax of each gives its pixel to a fraction of a pixel. The keypoints are
+A fully convolutional network (an encoder-decoder with a skip) puts one heat map per keypoint on
+the image, at half its resolution; a soft-argmax of each gives its pixel to a fraction of a pixel. The keypoints are
 the hand, the point on the table under the hand, the object (push: the puck; drawer-open: the
 handle) and the goal marker. They are trained on the camera's projection of the recorded state
 (the dataset's intrinsics and extrinsics), so the network learns where things are in the image,
@@ -30,7 +30,7 @@ HEIGHTS = ("floor", "object", "goal")   # the planes the table point, the object
 
 
 def _conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.GroupNorm(8, c_out), nn.SiLU())
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.GroupNorm(min(8, c_out), c_out), nn.SiLU())
 
 
 class SawyerReader(nn.Module):
@@ -39,27 +39,25 @@ class SawyerReader(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.channels
-        self.enc1, self.enc2, self.enc3 = _conv(3, c), _conv(c, 2 * c, 2), _conv(2 * c, 3 * c, 2)
-        self.middle = nn.Sequential(_conv(3 * c, 3 * c), _conv(3 * c, 3 * c))
-        self.dec2, self.dec1 = _conv(3 * c + 2 * c, 2 * c), _conv(2 * c + c, c)
+        self.enc1, self.enc2, self.enc3 = _conv(3, c // 2), _conv(c // 2, c, 2), _conv(c, 2 * c, 2)
+        self.middle = nn.Sequential(_conv(2 * c, 2 * c), _conv(2 * c, 2 * c))
+        self.dec = nn.Sequential(_conv(2 * c + c, c), _conv(c, c))
         self.heat = nn.Conv2d(c, len(KEYPOINTS), 3, padding=1)
-        self.gripper = nn.Linear(3 * c, 1)
+        self.gripper = nn.Linear(2 * c, 1)
         self.register_buffer("intrinsics", torch.eye(3) if intrinsics is None else torch.as_tensor(intrinsics).float())
         self.register_buffer("extrinsics", torch.eye(4) if extrinsics is None else torch.as_tensor(extrinsics).float())
         self.register_buffer("heights", torch.zeros(len(HEIGHTS)) if heights is None else torch.as_tensor(heights).float())
-        v = torch.arange(cfg.height, dtype=torch.float32) + 0.5
-        u = torch.arange(cfg.width, dtype=torch.float32) + 0.5
+        v = (torch.arange(cfg.height // 2, dtype=torch.float32) + 0.5) * 2   # heat-map cells: 2 x 2 pixels
+        u = (torch.arange(cfg.width // 2, dtype=torch.float32) + 0.5) * 2
         self.register_buffer("grid", torch.stack(torch.meshgrid(u, v, indexing="xy"), dim=-1).reshape(-1, 2),
                              persistent=False)
 
     def heat_maps(self, frames: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, 3, H, W) -> (logits (B, K, H*W), gripper opening (B,))."""
-        e1 = self.enc1(frames)
-        e2 = self.enc2(e1)
-        m = self.middle(self.enc3(e2))
-        d2 = self.dec2(torch.cat([F.interpolate(m, scale_factor=2.0), e2], dim=1))
-        d1 = self.dec1(torch.cat([F.interpolate(d2, scale_factor=2.0), e1], dim=1))
-        return self.heat(d1).flatten(2), self.gripper(m.mean(dim=(2, 3)))[:, 0]
+        """(B, 3, H, W) -> (logits (B, K, H/2 * W/2), gripper opening (B,))."""
+        e2 = self.enc2(self.enc1(frames))                                       # (B, c, H/2, W/2)
+        m = self.middle(self.enc3(e2))                                          # (B, 2c, H/4, W/4)
+        d = self.dec(torch.cat([F.interpolate(m, scale_factor=2.0), e2], dim=1))
+        return self.heat(d).flatten(2), self.gripper(m.mean(dim=(2, 3)))[:, 0]
 
     def keypoints(self, frames: Tensor) -> Tensor:
         """(B, 3, H, W) -> (B, K, 2) expected pixel (u, v) of each keypoint."""
@@ -76,7 +74,7 @@ class SawyerReader(nn.Module):
         return {"hand": hand, "object": on_plane(uv[:, 2], h[1] * ones, k, self.extrinsics),
                 "goal": on_plane(uv[:, 3], h[2] * ones, k, self.extrinsics), "gripper": gripper.clamp(0, 1)}
 
-    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, sigma: float = 1.0) -> Tensor:
+    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, sigma: float = 1.5) -> Tensor:
         """Cross-entropy of each heat map against a Gaussian at its keypoint's projected pixel
         (B, K, 2), plus the soft-argmax's pixel error and the gripper's squared error."""
         logits, opening = self.heat_maps(frames)
