@@ -43,6 +43,16 @@ def reset_state(data: str) -> list[float]:
     return [float(v) for v in first.mean(0)]
 
 
+def policies_of(datasets: list[str]) -> list[str]:
+    """The policy specs whose episodes make up ``datasets`` (``worldsim generate`` records each episode's)."""
+    from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+    specs = set()
+    for root in datasets:
+        specs.update(LeRobotDatasetReader(root).info.get("worldsim", {}).get("episode_policy") or [])
+    return sorted(specs)
+
+
 def export(data: str, dynamics: str, painter: str, out: str, reader: str | None = None) -> Path:
     from posttrain.common.bundle import sim_spec, write_bundle
     from posttrain.sawyer.dynamics_train import load_dynamics
@@ -64,7 +74,8 @@ def export(data: str, dynamics: str, painter: str, out: str, reader: str | None 
               "painter": {"net": to_dict(paint_cfg.net), "train": to_dict(paint_cfg)},
               "reset_state": reset_state(data),
               "provenance": {"data": str(data), "dynamics": str(dynamics), "painter": str(painter),
-                             "reader": str(reader)}}
+                             "reader": str(reader),
+                             "train_policies": policies_of([data, *dyn_cfg.data.split(",")])}}
     if reader:
         from posttrain.sawyer.reader_fit import load_reader_run
 

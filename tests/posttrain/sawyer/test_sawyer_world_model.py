@@ -92,6 +92,12 @@ def test_perceived_simulator_reads_state_from_the_simulators_frames(folder):
     env.close()
 
 
+def test_the_folder_names_the_policies_it_was_trained_on(folder):
+    from evaluation.unseen import train_policies
+
+    assert train_policies(folder) == ["expert", "play", "random"]   # the generated mix
+
+
 def test_a_start_from_more_than_the_first_frame_is_refused(folder):
     from envs.world_model.session import load_for_env
 
