@@ -12,8 +12,9 @@ handle) and the goal marker. They are trained on the camera's projection of the 
 not the layouts of its training episodes, and metres come from geometry: the object and the goal
 are where their pixel's ray meets their own height (``heights``: they move on the table and the
 drawer on its rail), the hand's x, y where the table point's ray meets the table, and its height
-where its own ray passes closest to the vertical line there. The gripper's opening is regressed
-from the pooled features.
+where its own ray passes closest to the vertical line there, plus a small learned correction from
+all keypoints' pixels (the table point is not visible: its reading carries a pose-dependent bias
+the correction takes out). The gripper's opening is regressed from the pooled features.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class SawyerReader(nn.Module):
         self.dec = nn.Sequential(_conv(2 * c + c, c), _conv(c, c))
         self.heat = nn.Conv2d(c, len(KEYPOINTS), 3, padding=1)
         self.gripper = nn.Linear(2 * c, 1)
+        # a learned correction of the hand's geometric position from all keypoints' pixels (zero at first)
+        self.refine = nn.Sequential(nn.Linear(2 * len(KEYPOINTS), 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(),
+                                    nn.Linear(64, 3))
+        nn.init.zeros_(self.refine[-1].weight)
+        nn.init.zeros_(self.refine[-1].bias)
         self.register_buffer("intrinsics", torch.eye(3) if intrinsics is None else torch.as_tensor(intrinsics).float())
         self.register_buffer("extrinsics", torch.eye(4) if extrinsics is None else torch.as_tensor(extrinsics).float())
         self.register_buffer("heights", torch.zeros(len(HEIGHTS)) if heights is None else torch.as_tensor(heights).float())
@@ -66,20 +72,27 @@ class SawyerReader(nn.Module):
 
     def forward(self, frames: Tensor) -> dict[str, Tensor]:
         logits, gripper = self.heat_maps(frames)
-        uv = logits.softmax(-1) @ self.grid                                   # (B, K, 2)
-        k, h = self.intrinsics, self.heights
-        ones = torch.ones(len(frames))
-        floor = on_plane(uv[:, 1], h[0] * ones, k, self.extrinsics)
-        hand = torch.cat([floor[:, :2], height_above(uv[:, 0], floor[:, :2], k, self.extrinsics)[:, None]], dim=1)
-        return {"hand": hand, "object": on_plane(uv[:, 2], h[1] * ones, k, self.extrinsics),
-                "goal": on_plane(uv[:, 3], h[2] * ones, k, self.extrinsics), "gripper": gripper.clamp(0, 1)}
+        return self.positions(logits.softmax(-1) @ self.grid, gripper)
 
-    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, sigma: float = 1.5) -> Tensor:
+    def positions(self, uv: Tensor, gripper: Tensor) -> dict[str, Tensor]:
+        """Keypoint pixels (B, K, 2) and the gripper reading (B,) -> positions in metres."""
+        k, h, e = self.intrinsics, self.heights, self.extrinsics
+        ones = torch.ones(len(uv))
+        floor = on_plane(uv[:, 1], h[0] * ones, k, e)
+        hand = torch.cat([floor[:, :2], height_above(uv[:, 0], floor[:, :2], k, e)[:, None]], dim=1)
+        size = torch.tensor([self.cfg.width, self.cfg.height], dtype=uv.dtype)
+        hand = hand + 0.05 * self.refine((uv / size - 0.5).flatten(1))
+        return {"hand": hand, "object": on_plane(uv[:, 2], h[1] * ones, k, e), "goal": on_plane(uv[:, 3], h[2] * ones, k, e),
+                "gripper": gripper.clamp(0, 1)}
+
+    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, hand: Tensor, sigma: float = 1.5) -> Tensor:
         """Cross-entropy of each heat map against a Gaussian at its keypoint's projected pixel
-        (B, K, 2), plus the soft-argmax's pixel error and the gripper's squared error."""
+        (B, K, 2), the soft-argmax's pixel error, the hand's position error (B, 3) in cm and the
+        gripper's squared error."""
         logits, opening = self.heat_maps(frames)
         d2 = ((self.grid[None, None] - targets_uv[:, :, None]) ** 2).sum(-1)   # (B, K, H*W)
         target = torch.softmax(-d2 / (2 * sigma ** 2), dim=-1)
         ce = -(target * logits.log_softmax(-1)).sum(-1).mean()
         uv = logits.softmax(-1) @ self.grid
-        return ce + 0.1 * (uv - targets_uv).abs().mean() + 10 * ((opening - gripper) ** 2).mean()
+        hand_cm = (self.positions(uv, opening)["hand"] - hand).abs().mean() / 0.01
+        return ce + 0.1 * (uv - targets_uv).abs().mean() + 0.1 * hand_cm + 10 * ((opening - gripper) ** 2).mean()

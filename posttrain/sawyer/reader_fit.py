@@ -95,7 +95,7 @@ def train(cfg: SawyerReaderTrainConfig) -> Path:
             x = episodes.frames[idx].float() / 127.5 - 1
             x = x + cfg.frame_noise * torch.randn(x.shape, generator=gen)
             states = episodes.sim_states[idx]
-            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER])
+            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER], states[:, HAND])
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             opt.zero_grad(set_to_none=True)

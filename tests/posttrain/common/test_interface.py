@@ -10,7 +10,8 @@ from posttrain.common.interface import State, WorldModel
 
 N = 2
 FOLDERS = {"pixel": "world_models/tabletop_push", "latent": "world_models/tabletop_push_latent",
-           "camera": "world_models/camera_tabletop", "multiview": "world_models/driving_multiview"}
+           "camera": "world_models/camera_tabletop", "multiview": "world_models/driving_multiview",
+           "sawyer": "world_models/metaworld_push"}
 
 
 def _starts(sim: dict, seeds) -> tuple[dict, dict]:
@@ -61,6 +62,11 @@ def _load(kind: str):
         from posttrain.multiview.world_model import MultiViewWorldModel
 
         wm = MultiViewWorldModel.load(str(asset_path(FOLDERS[kind])), sample_steps=2, rule=DrivingOutcome())
+    elif kind == "sawyer":
+        from envs.metaworld_state import task_rule
+        from posttrain.sawyer.world_model import SawyerWorldModel
+
+        wm = SawyerWorldModel.load(str(asset_path(FOLDERS[kind])), rule=task_rule("push-v3"))
     elif kind == "pixel":
         from posttrain.pixel_unet.world_model import PixelWorldModel
 
@@ -83,7 +89,7 @@ def _take(tree, i: int):
     return {k: _take(v, i) for k, v in tree.items()} if isinstance(tree, dict) else tree[i:i + 1]
 
 
-@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "multiview"])
+@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "multiview", "sawyer"])
 def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     wm, frames, context_actions, context_state, actions = _load(kind)
     assert isinstance(wm, WorldModel)
@@ -134,7 +140,7 @@ def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     assert sorted(back) == sorted(current)
     for cam in current:
         assert back[cam].dtype == np.uint8 and back[cam].shape == current[cam].shape
-        if kind == "pixel":
+        if kind in ("pixel", "sawyer"):
             assert np.array_equal(back[cam], current[cam]), cam
         else:
             assert _psnr(back[cam], current[cam]) >= _codec_bound(wm, kind), cam

@@ -31,7 +31,7 @@ def test_heat_maps_learn_to_find_marked_points():
     opt = torch.optim.Adam(reader.parameters(), lr=3e-3)
     for _ in range(250):
         idx = torch.randint(len(frames), (32,), generator=gen)
-        loss = reader.loss(frames[idx], targets[idx], torch.zeros(32))
+        loss = reader.loss(frames[idx], targets[idx], torch.zeros(32), torch.zeros(32, 3))
         opt.zero_grad()
         loss.backward()
         opt.step()
