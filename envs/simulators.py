@@ -137,7 +137,8 @@ METAWORLD = SimulatorSpec(
     expert="policies.metaworld_expert:MetaWorldExpert",
     expert_env_args=(("task", "push-v3"),),
     tasks=("push-v3", "reach-v3", "drawer-open-v3", "button-press-v3"),   # envs.metaworld_env.TASKS
-    task_world_models={},                     # none shipped yet (issue #13)
+    task_world_models={"push-v3": "world_models/metaworld_push",
+                       "drawer-open-v3": "world_models/metaworld_drawer_open"},
     play="policies.metaworld_play:MetaWorldPlay",
     zoos={   # the generic zoo for tasks without a measured one (reach-v3, button-press-v3): not measured
         "default": ("expert", "expert+noise:0.2", "expert+noise:0.5", "expert+noise:1.0", "expert+eps:0.3",

@@ -6,15 +6,15 @@
 
 A fully convolutional network (an encoder-decoder with a skip) puts one heat map per keypoint on
 the image, at half its resolution; a soft-argmax of each gives its pixel to a fraction of a pixel. The keypoints are
-the hand, the point on the table under the hand, the object (push: the puck; drawer-open: the
-handle) and the goal marker. They are trained on the camera's projection of the recorded state
+the hand, the point on the table under it, the object (push: the puck; drawer-open: the handle),
+the point on the table under it, and the goal marker. They are trained on the camera's projection of the recorded state
 (the dataset's intrinsics and extrinsics), so the network learns where things are in the image,
-not the layouts of its training episodes, and metres come from geometry: the object and the goal
-are where their pixel's ray meets their own height (``heights``: they move on the table and the
-drawer on its rail), the hand's x, y where the table point's ray meets the table, and its height
-where its own ray passes closest to the vertical line there, plus a small learned correction from
-all keypoints' pixels (the table point is not visible: its reading carries a pose-dependent bias
-the correction takes out). The gripper's opening is regressed from the pooled features.
+not the layouts of its training episodes, and metres come from geometry: the goal is where its
+pixel's ray meets its height (``heights``), the hand's and the object's x, y where their table
+points' rays meet the table, and their heights where their own rays pass closest to the vertical
+line there (a grasped puck leaves the table), plus a small learned correction from all keypoints'
+pixels and the gripper (the table points are not visible: their readings carry a pose-dependent
+bias the correction takes out). The gripper's opening is regressed from the pooled features.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from torch.nn import functional as F
 from posttrain.sawyer.camera import height_above, on_plane
 from posttrain.sawyer.config import SawyerReaderConfig
 
-KEYPOINTS = ("hand", "hand_floor", "object", "goal")
-HEIGHTS = ("floor", "object", "goal")   # the planes the table point, the object and the goal lie in (m)
+KEYPOINTS = ("hand", "hand_floor", "object", "object_floor", "goal")
+HEIGHTS = ("floor", "goal")   # the table's height and the goal's (m)
 
 
 def _conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
@@ -45,9 +45,10 @@ class SawyerReader(nn.Module):
         self.dec = nn.Sequential(_conv(2 * c + c, c), _conv(c, c))
         self.heat = nn.Conv2d(c, len(KEYPOINTS), 3, padding=1)
         self.gripper = nn.Linear(2 * c, 1)
-        # a learned correction of the hand's geometric position from all keypoints' pixels (zero at first)
-        self.refine = nn.Sequential(nn.Linear(2 * len(KEYPOINTS), 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(),
-                                    nn.Linear(64, 3))
+        # a learned correction of the hand's and the object's geometric positions from all keypoints'
+        # pixels and the gripper reading (zero at first)
+        self.refine = nn.Sequential(nn.Linear(2 * len(KEYPOINTS) + 1, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(),
+                                    nn.Linear(64, 6))
         nn.init.zeros_(self.refine[-1].weight)
         nn.init.zeros_(self.refine[-1].bias)
         self.register_buffer("intrinsics", torch.eye(3) if intrinsics is None else torch.as_tensor(intrinsics).float())
@@ -78,21 +79,27 @@ class SawyerReader(nn.Module):
         """Keypoint pixels (B, K, 2) and the gripper reading (B,) -> positions in metres."""
         k, h, e = self.intrinsics, self.heights, self.extrinsics
         ones = torch.ones(len(uv))
-        floor = on_plane(uv[:, 1], h[0] * ones, k, e)
-        hand = torch.cat([floor[:, :2], height_above(uv[:, 0], floor[:, :2], k, e)[:, None]], dim=1)
         size = torch.tensor([self.cfg.width, self.cfg.height], dtype=uv.dtype)
-        hand = hand + 0.05 * self.refine((uv / size - 0.5).flatten(1))
-        return {"hand": hand, "object": on_plane(uv[:, 2], h[1] * ones, k, e), "goal": on_plane(uv[:, 3], h[2] * ones, k, e),
-                "gripper": gripper.clamp(0, 1)}
+        fix = 0.05 * self.refine(torch.cat([(uv / size - 0.5).flatten(1), gripper[:, None]], dim=1))
+        hand, obj = (self.above(uv[:, i], uv[:, i + 1]) + fix[:, 3 * j:3 * j + 3] for j, i in enumerate((0, 2)))
+        return {"hand": hand, "object": obj, "goal": on_plane(uv[:, 4], h[1] * ones, k, e), "gripper": gripper.clamp(0, 1)}
 
-    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, hand: Tensor, sigma: float = 1.5) -> Tensor:
+    def above(self, uv: Tensor, uv_floor: Tensor) -> Tensor:
+        """The point seen at pixels ``uv`` (B, 2) straight above the table point seen at ``uv_floor``: (B, 3)."""
+        k, e = self.intrinsics, self.extrinsics
+        floor = on_plane(uv_floor, self.heights[0] * torch.ones(len(uv)), k, e)
+        return torch.cat([floor[:, :2], height_above(uv, floor[:, :2], k, e)[:, None]], dim=1)
+
+    def loss(self, frames: Tensor, targets_uv: Tensor, gripper: Tensor, hand: Tensor, obj: Tensor,
+             sigma: float = 1.5) -> Tensor:
         """Cross-entropy of each heat map against a Gaussian at its keypoint's projected pixel
-        (B, K, 2), the soft-argmax's pixel error, the hand's position error (B, 3) in cm and the
-        gripper's squared error."""
+        (B, K, 2), the soft-argmax's pixel error, the hand's and the object's position errors
+        (B, 3) in cm and the gripper's squared error."""
         logits, opening = self.heat_maps(frames)
         d2 = ((self.grid[None, None] - targets_uv[:, :, None]) ** 2).sum(-1)   # (B, K, H*W)
         target = torch.softmax(-d2 / (2 * sigma ** 2), dim=-1)
         ce = -(target * logits.log_softmax(-1)).sum(-1).mean()
         uv = logits.softmax(-1) @ self.grid
-        hand_cm = (self.positions(uv, opening)["hand"] - hand).abs().mean() / 0.01
-        return ce + 0.1 * (uv - targets_uv).abs().mean() + 0.1 * hand_cm + 10 * ((opening - gripper) ** 2).mean()
+        read = self.positions(uv, opening)
+        cm = ((read["hand"] - hand).abs().mean() + (read["object"] - obj).abs().mean()) / 0.01
+        return ce + 0.1 * (uv - targets_uv).abs().mean() + 0.1 * cm + 10 * ((opening - gripper) ** 2).mean()

@@ -4,9 +4,8 @@
 
 The datasets (``worldsim generate --env worldsim/MetaWorld-v0 ... cameras=[corner4] sim_state=true
 camera_params=true``, comma-separated) give frames, the recorded state and the camera. Each frame's
-keypoint targets are the camera's projection of the state (``reader.KEYPOINTS``); the heights the
-reader puts the object and the goal at are their mean heights in the first states, the table
-point's is the table (z = 0). The last ``holdout_episodes`` of the first dataset are held out:
+keypoint targets are the camera's projection of the state (``reader.KEYPOINTS``); the goal's height
+is its mean in the first states, the table points' the table (z = 0). The last ``holdout_episodes`` of the first dataset are held out:
 ``metrics.json`` has their errors in cm (mean, 95th percentile) for the hand, the object and the
 goal, and the gripper opening's mean absolute error. Checkpoints as ``posttrain.pixel_unet.train``
 writes them; rerunning resumes.
@@ -30,9 +29,13 @@ FLOOR_Z = 0.0   # Meta-World's table top
 
 
 def keypoint_targets(states: torch.Tensor, reader: SawyerReader) -> torch.Tensor:
-    """(B, 44) states -> (B, 4, 2) pixels of the hand, the table under it, the object and the goal."""
-    floor = torch.cat([states[:, HAND][:, :2], torch.full((len(states), 1), FLOOR_Z)], dim=1)
-    points = torch.stack([states[:, HAND], floor, states[:, OBJ], states[:, GOAL]], dim=1)
+    """(B, 44) states -> (B, 5, 2) pixels of the hand, the table under it, the object, the table under
+    it and the goal."""
+    def floor(p):
+        return torch.cat([p[:, :2], torch.full((len(p), 1), FLOOR_Z)], dim=1)
+
+    hand, obj = states[:, HAND], states[:, OBJ]
+    points = torch.stack([hand, floor(hand), obj, floor(obj), states[:, GOAL]], dim=1)
     return project(points, reader.intrinsics, reader.extrinsics)
 
 
@@ -54,7 +57,7 @@ def load_all(cfg: SawyerReaderTrainConfig) -> tuple[Episodes, np.ndarray, np.nda
 
 def heights_of(episodes: Episodes, eps: np.ndarray) -> torch.Tensor:
     first = episodes.sim_states[torch.from_numpy(episodes.starts[eps])]
-    return torch.tensor([FLOOR_Z, float(first[:, OBJ][:, 2].mean()), float(first[:, GOAL][:, 2].mean())])
+    return torch.tensor([FLOOR_Z, float(first[:, GOAL][:, 2].mean())])
 
 
 def frames_of(episodes: Episodes, eps: np.ndarray) -> np.ndarray:
@@ -95,7 +98,7 @@ def train(cfg: SawyerReaderTrainConfig) -> Path:
             x = episodes.frames[idx].float() / 127.5 - 1
             x = x + cfg.frame_noise * torch.randn(x.shape, generator=gen)
             states = episodes.sim_states[idx]
-            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER], states[:, HAND])
+            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER], states[:, HAND], states[:, OBJ])
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             opt.zero_grad(set_to_none=True)

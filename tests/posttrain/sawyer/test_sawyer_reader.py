@@ -9,7 +9,7 @@ from posttrain.sawyer.config import SawyerReaderConfig
 from posttrain.sawyer.reader import KEYPOINTS, SawyerReader
 
 SIZE = 24
-COLOURS = torch.tensor([[1.0, -1, -1], [-1, 1, -1], [-1, -1, 1], [1, 1, -1]])   # one per keypoint
+COLOURS = torch.tensor([[1.0, -1, -1], [-1, 1, -1], [-1, -1, 1], [1, 1, -1], [-1, 1, 1]])   # one per keypoint
 
 
 def _dots(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -31,7 +31,7 @@ def test_heat_maps_learn_to_find_marked_points():
     opt = torch.optim.Adam(reader.parameters(), lr=3e-3)
     for _ in range(250):
         idx = torch.randint(len(frames), (32,), generator=gen)
-        loss = reader.loss(frames[idx], targets[idx], torch.zeros(32), torch.zeros(32, 3))
+        loss = reader.loss(frames[idx], targets[idx], torch.zeros(32), torch.zeros(32, 3), torch.zeros(32, 3))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -60,8 +60,8 @@ def test_keypoint_pixels_become_metres_through_the_camera():
     right = torch.tensor([1.0, 0.0, 0.0])
     e[:3, 0], e[:3, 1], e[:3, 2], e[:3, 3] = right, torch.linalg.cross(fwd, right), fwd, torch.tensor([0.0, -1.0, 1.0])
     hand, obj, goal = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([-0.05, 0.1, 0.02]), torch.tensor([0.08, 0.3, 0.01])
-    points = torch.stack([hand, torch.tensor([0.1, 0.2, 0.0]), obj, goal])[None]
-    reader = _Fixed(project(points, k, e), intrinsics=k, extrinsics=e, heights=torch.tensor([0.0, 0.02, 0.01]))
+    points = torch.stack([hand, torch.tensor([0.1, 0.2, 0.0]), obj, torch.tensor([-0.05, 0.1, 0.0]), goal])[None]
+    reader = _Fixed(project(points, k, e), intrinsics=k, extrinsics=e, heights=torch.tensor([0.0, 0.01]))
     read = reader(torch.zeros(1, 3, 16, 16))
     for name, truth in (("hand", hand), ("object", obj), ("goal", goal)):
         assert torch.allclose(read[name][0], truth, atol=2e-3), (name, read[name], truth)
