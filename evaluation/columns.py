@@ -82,6 +82,15 @@ def check_inputs(columns: list[Column]) -> None:
         check_env_kwargs(column.env_id, column.env_kwargs)
 
 
+def simulator_steps(env_id: str) -> int:
+    """The simulator's registered episode length."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    return int(gym.spec(env_id).max_episode_steps)
+
+
 def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     from evaluation.vector import check_registered
 
@@ -94,7 +103,8 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
                          f"registered (world-model envs: {', '.join(s.env_id for s in WORLD_MODEL_ENVS)}); "
                          f"run without world_model for a simulator-only report") from None
     check_world_model(world_model, cfg)
-    steps = {"max_episode_steps": cfg.max_steps} if cfg.max_steps is not None else {}
+    # episodes end where the simulator's do (the world-model envs' registrations hold one length for all models)
+    steps = {"max_episode_steps": cfg.max_steps if cfg.max_steps is not None else simulator_steps(cfg.env)}
     # the world model must imitate exactly this simulator: the env refuses another one
     expected = {"env_id": cfg.env, "cameras": cfg.cameras_resolved(), "image_size": cfg.image_size}
     wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}

@@ -238,3 +238,19 @@ def test_replays_are_planned_for_recorded_episodes_that_kept_their_frames(tmp_pa
         "reads_pixels": {"broken": False, "expert": False, "random": False}}, store)}
     replays = [t for t in lanes["world_model"].tasks if isinstance(t, Replays)]
     assert [t.keys for t in replays] == [(("random", 0),)]      # broken: nothing to replay; expert: done
+
+
+def test_world_model_columns_end_episodes_where_the_simulator_does():
+    """Meta-World episodes last 150 steps, TabletopPush's 100: the world-model env's registration holds one
+    length for every model, so the columns pass the simulator's own (or ``max_steps``)."""
+    import gymnasium as gym
+
+    from evaluation.columns import make_columns
+
+    for cfg in (EvalConfig(env="worldsim/MetaWorld-v0", task="push-v3"), EvalConfig()):
+        sim_steps = gym.spec(cfg.env).max_episode_steps
+        lengths = {c.name: c.env_kwargs.get("max_episode_steps") for c in make_columns(cfg)}
+        assert lengths == {"simulator": None, "world_model": sim_steps, "simulator_perceived": sim_steps}, cfg.env
+    short = make_columns(EvalConfig(env="worldsim/MetaWorld-v0", task="push-v3", max_steps=20))
+    assert all(c.env_kwargs["max_episode_steps"] == 20 for c in short)
+    assert gym.spec("worldsim/MetaWorld-v0").max_episode_steps == 150
