@@ -83,7 +83,7 @@ class WorldModelEnvSpec:
 
     env_id: str
     entry_point: str
-    max_episode_steps: int
+    max_episode_steps: int | None
     vector_entry_point: str | None = None
     default_model: str | None = None          # folder under assets/ loaded when no checkpoint is given
 
@@ -204,7 +204,8 @@ DRIVING_MULTIVIEW = SimulatorSpec(
 SIMULATORS: tuple[SimulatorSpec, ...] = (TABLETOP_PUSH, METAWORLD, DRIVING_MULTIVIEW)
 
 WORLD_MODEL_ENVS: tuple[WorldModelEnvSpec, ...] = (
-    WorldModelEnvSpec("worldsim/WorldModel-v0", "envs.world_model.env:WorldModelEnv", 100,
+    # None: the env ends episodes at its model's simulator's length (one registration serves every model)
+    WorldModelEnvSpec("worldsim/WorldModel-v0", "envs.world_model.env:WorldModelEnv", None,
                       vector_entry_point="envs.world_model.vector_env:WorldModelVectorEnv",
                       default_model=TABLETOP_PUSH.world_model),
     WorldModelEnvSpec("worldsim/DrivingWorldModel-v0", "envs.world_model.multiview_env:MultiViewWorldModelEnv", 150,
@@ -212,7 +213,7 @@ WORLD_MODEL_ENVS: tuple[WorldModelEnvSpec, ...] = (
     WorldModelEnvSpec("worldsim/CameraWorld-v0", "envs.world_model.camera_env:CameraWorldEnv", 50,
                       default_model="world_models/camera_tabletop"),
     # the simulator with a world model's state head and judge in place of its true state and success
-    WorldModelEnvSpec("worldsim/PerceivedSim-v0", "envs.world_model.perceived:PerceivedSimEnv", 100,
+    WorldModelEnvSpec("worldsim/PerceivedSim-v0", "envs.world_model.perceived:PerceivedSimEnv", None,
                       vector_entry_point="envs.world_model.perceived:PerceivedSimVectorEnv",
                       default_model=TABLETOP_PUSH.world_model),
 )

@@ -139,13 +139,17 @@ def test_envs_make_names_the_arguments_an_env_takes():
 
 
 def test_eval_cameras_default_to_the_world_models_else_the_simulators():
-    """MetaWorld has no `top` camera: an evaluation that names no cameras uses the env's own."""
+    """MetaWorld has no `top` camera: an evaluation that names no cameras uses its world model's (push-v3's
+    sees corner4 only), and without a world model the env's own."""
     from evaluation.columns import make_columns
     from evaluation.config import EvalConfig
 
     metaworld = EvalConfig(env="worldsim/MetaWorld-v0", task="push-v3")
-    assert metaworld.cameras_resolved() == ["corner2", "corner4"]
-    assert make_columns(metaworld)[0].env_kwargs["cameras"] == ("corner2", "corner4")
+    assert metaworld.cameras_resolved() == ["corner4"]
+    assert make_columns(metaworld)[0].env_kwargs["cameras"] == ("corner4",)
+    alone = EvalConfig(env="worldsim/MetaWorld-v0", task="push-v3", world_model="none")
+    assert alone.cameras_resolved() == ["corner2", "corner4"]
+    assert make_columns(alone)[0].env_kwargs["cameras"] == ("corner2", "corner4")
     assert EvalConfig().cameras_resolved() == ["top"]                       # the shipped world model's
     assert EvalConfig(world_model="none").cameras_resolved() == ["top", "front"]   # TabletopPush's own
     assert EvalConfig(cameras=["front"]).cameras_resolved() == ["front"]

@@ -15,7 +15,7 @@ import numpy as np
 from envs.arguments import named_arguments
 from envs.contract import validate_action
 from envs.world_model.resets import make_reset_source, start_one
-from envs.world_model.session import load_for_env, observation, render_option, spaces
+from envs.world_model.session import episode_steps, load_for_env, observation, render_option, spaces
 
 MODEL_SEED_HIGH = 2**62
 
@@ -54,7 +54,8 @@ class WorldModelEnv(gym.Env):
 
     ## Episode End
     Terminated when the success judge fires and the simulator terminates on success;
-    truncated after ``max_episode_steps`` (the registration's, the simulator's by default).
+    truncated after ``max_episode_steps`` (``gym.make``'s argument; by default the simulator's: 100
+    steps for TabletopPush, 150 for Meta-World).
 
     ## Arguments
     ``checkpoint`` (a world-model folder; None: the default TabletopPush model in ``assets/``),
@@ -88,6 +89,7 @@ class WorldModelEnv(gym.Env):
         self.state = None
         self.render_frames = True
         self._obs = None
+        self._elapsed = 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -95,6 +97,7 @@ class WorldModelEnv(gym.Env):
         start = self.source.initial(seed, self.np_random)
         model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
         self.state, self._obs = start_one(self.model, start, model_seed)
+        self._elapsed = 0
         return self._obs, {"is_success": bool(start.is_success)}
 
     def step(self, action):
@@ -106,7 +109,9 @@ class WorldModelEnv(gym.Env):
         self._obs = observation(frames, extras["agent_pos"], extras["environment_state"], 0)
         success = bool(extras["success"][0])
         terminated = success and self.terminate_on_success
-        return self._obs, float(extras["reward"][0]), terminated, False, {"is_success": success}
+        self._elapsed += 1
+        truncated = self._elapsed >= episode_steps(self)
+        return self._obs, float(extras["reward"][0]), terminated, truncated, {"is_success": success}
 
     def render(self):
         if self.render_mode is None:

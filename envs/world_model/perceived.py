@@ -22,6 +22,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envs.arguments import named_arguments
+from envs.world_model.session import episode_steps
 
 
 def _load(checkpoint, judge, env_id, cameras, image_size):
@@ -61,12 +62,14 @@ class PerceivedSimEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = dict(self.env.metadata)
         self._started = False
+        self._elapsed = 0
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         obs, info = self.env.reset(seed=seed, options=options)
         self.perceive.reset([0], {c: f[None] for c, f in obs["pixels"].items()})
         self._started = True
+        self._elapsed = 0
         return obs, info   # the first observation is the simulator's, as in the world-model env
 
     def step(self, action):
@@ -77,6 +80,8 @@ class PerceivedSimEnv(gym.Env):
                                                                np.asarray(action, np.float32)[None])
         obs = {"pixels": obs["pixels"], "agent_pos": agent[0], "environment_state": env_state[0]}
         terminated = bool(success[0] and self.model.sim["terminate_on_success"])
+        self._elapsed += 1
+        truncated = bool(truncated) or self._elapsed >= episode_steps(self)
         return obs, float(reward[0]), terminated, truncated, {"is_success": bool(success[0])}
 
     def render(self):

@@ -110,6 +110,15 @@ def spaces(wm) -> tuple[gym.spaces.Dict, gym.spaces.Box]:
     return obs, gym.spaces.Box(low, high, low.shape, np.float32)
 
 
+def episode_steps(env) -> int:
+    """A single world-model env's episode length: ``gym.make``'s ``max_episode_steps`` where given (its
+    TimeLimit ends the episode too), else the simulator's the model imitates (the registration holds
+    none: one registration serves every model)."""
+    spec = getattr(env, "spec", None)
+    given = spec.max_episode_steps if spec is not None else None
+    return int(given or env.model.sim["max_episode_steps"])
+
+
 def render_option(options: dict | None, model) -> bool:
     """The reset option ``render`` (default True); False only where the model has a render switch
     (``model.render_switch``: its state never comes from frames), else it renders regardless."""

@@ -18,7 +18,7 @@ import torch
 
 from posttrain.pixel_unet.frames import to_float
 from posttrain.sawyer.config import GOAL, GRIPPER, HAND, OBJ
-from posttrain.sawyer.world_model import observation_of
+from posttrain.sawyer.observation import observation_of
 
 
 def read_states(wm, frames: torch.Tensor, goal: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,7 +28,8 @@ import torch
 from posttrain.common.actions import batch_actions
 from posttrain.common.env_state import replace_envs
 from posttrain.pixel_unet.frames import to_float, to_uint8
-from posttrain.sawyer.config import GOAL, GRIPPER, HAND, MOCAP, OBJ, OBJ_QUAT, STATE_DIM
+from posttrain.sawyer.config import STATE_DIM
+from posttrain.sawyer.observation import observation_of, state_of
 
 FAMILY = "sawyer"
 
@@ -52,27 +53,6 @@ class SawyerState:
 
     def replace(self, indices: Sequence[int], other: "SawyerState") -> "SawyerState":
         return replace_envs(self, indices, other, ("sim_states", "sim_actions", "first", "start"))
-
-
-def observation_of(states: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """``agent_pos`` (N, 4) and ``environment_state`` (N, 17) of states (N, 44), as the Meta-World env
-    lays them out (hand, gripper; object position and quaternion, an unused second object, goal)."""
-    s = states.numpy().astype(np.float32)
-    agent = np.concatenate([s[:, HAND], s[:, GRIPPER:GRIPPER + 1]], axis=1)
-    env = np.concatenate([s[:, OBJ], s[:, OBJ_QUAT], np.zeros((len(s), 7), np.float32), s[:, GOAL]], axis=1)
-    return agent, env
-
-
-def state_of(reset_state: torch.Tensor, agent_pos: np.ndarray, environment_state: np.ndarray) -> torch.Tensor:
-    """(N, 44) states: ``reset_state`` with the observation's hand, gripper, object pose and goal; the
-    mocap target moved with the hand (after a reset it sits on it)."""
-    agent = torch.as_tensor(np.asarray(agent_pos, np.float32))
-    env = torch.as_tensor(np.asarray(environment_state, np.float32))
-    s = reset_state[None].repeat(len(agent), 1)
-    s[:, MOCAP] += agent[:, :3] - s[:, HAND]
-    s[:, HAND], s[:, GRIPPER] = agent[:, :3], agent[:, 3]
-    s[:, OBJ], s[:, OBJ_QUAT], s[:, GOAL] = env[:, 0:3], env[:, 3:7], env[:, 14:17]
-    return s
 
 
 class SawyerWorldModel:

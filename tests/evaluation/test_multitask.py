@@ -17,7 +17,8 @@ TASKS = ["push-v3", "drawer-open-v3"]
 
 def config(out, *overrides) -> EvalConfig:
     return load_config(EvalConfig, overrides=[f"env={MW}", "image_size=16", "progress=false", "video_episodes=0",
-                                              "episodes=3", "max_steps=100", "bootstrap=0", f"out={out}", *overrides])
+                                              "episodes=3", "max_steps=100", "bootstrap=0", "world_model=none",
+                                              f"out={out}", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,8 @@ def test_a_rerun_of_a_finished_suite_only_rebuilds_the_report(suite, monkeypatch
 
 @pytest.mark.parametrize("overrides, message", [
     (["tasks=[push-v3,pick-v3]"], r"unknown task 'pick-v3' for worldsim/MetaWorld-v0; tasks with a world model: "
-                                  r"none yet; tasks without one \(simulator only\): push-v3, reach-v3"),
+                                  r"push-v3, drawer-open-v3; tasks without one \(simulator only\): reach-v3, "
+                                  r"button-press-v3"),
     (["tasks=[push-v3,worldsim/TabletopPush-v0]"], r"an env id: tasks are one env's tasks"),
     (["tasks=[push-v3,push-v3]"], r"lists \['push-v3'\] more than once"),
     (["tasks=[push-v3]", "task=push-v3"], r"give one task or a list of them, not both"),

@@ -36,7 +36,7 @@ def folder(tmp_path_factory):
 def test_the_world_model_starts_from_the_simulators_physical_state(folder):
     from envs.metaworld_state import STATE_DIM
     from envs.world_model.session import load_for_env
-    from posttrain.sawyer.world_model import state_of
+    from posttrain.sawyer.observation import state_of
 
     wm = load_for_env(folder)
     sim = gym.make("worldsim/MetaWorld-v0", task="push-v3", cameras=("corner4",), image_size=SIZE).unwrapped
@@ -107,3 +107,21 @@ def test_a_start_from_more_than_the_first_frame_is_refused(folder):
         wm.start(frames, None, {"agent_pos": np.zeros((1, 4)), "environment_state": np.zeros((1, 17))})
     with pytest.raises(ValueError, match="sample_steps"):
         gym.make("worldsim/WorldModel-v0", checkpoint=folder, sample_steps=2)
+
+
+def test_episodes_last_as_long_as_the_simulators(folder):
+    """Meta-World episodes last 150 steps (TabletopPush's 100): the single envs end there unless
+    gym.make is given another length."""
+    for env_id in ("worldsim/WorldModel-v0", "worldsim/PerceivedSim-v0"):
+        env = gym.make(env_id, checkpoint=folder)
+        env.reset(seed=1)
+        steps, truncated = 0, False
+        while not truncated:
+            _, _, terminated, truncated, _ = env.step(np.float32([0, 0, 0.2, 0]))   # up: never a success
+            steps += 1
+            assert not terminated
+        assert steps == gym.spec("worldsim/MetaWorld-v0").max_episode_steps == 150, env_id
+        env.close()
+    short = gym.make("worldsim/WorldModel-v0", checkpoint=folder, max_episode_steps=5)
+    short.reset(seed=1)
+    assert [short.step(np.float32([0, 0, 0.2, 0]))[3] for _ in range(5)] == [False] * 4 + [True]
