@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import gymnasium as gym
-import numpy as np
 
 from envs.arguments import named_arguments
 from envs.contract import validate_action

@@ -83,13 +83,9 @@ def train(cfg: SawyerTrainConfig) -> Path:
 
 def load_dynamics(run: str) -> tuple[SawyerDynamics, SawyerTrainConfig]:
     """A trained run folder's dynamics (eval mode, no gradients) and its config."""
-    from worldsim.config import load_config
-    from worldsim.io import load_tensor_state, read_tensors
+    from posttrain.common.fit_loop import load_trained
 
-    cfg = load_config(SawyerTrainConfig, Path(run) / "config.yaml")
-    model = SawyerDynamics(cfg.net)
-    load_tensor_state(model, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
-    return model.eval().requires_grad_(False), cfg
+    return load_trained(run, SawyerTrainConfig, lambda cfg: SawyerDynamics(cfg.net))
 
 
 def main(argv: list[str] | None = None) -> None:

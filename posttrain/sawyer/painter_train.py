@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from posttrain.pixel_unet.data import Episodes, load_episodes
 from posttrain.sawyer.camera import camera_parameters
@@ -59,7 +58,8 @@ def held_out_psnr(painter: SawyerPainter, episodes: Episodes, held: np.ndarray, 
 
 
 def train(cfg: SawyerPainterTrainConfig) -> Path:
-    from posttrain.pixel_unet.train import CKPT, lr_at, resume, save, start_run
+    from posttrain.common.fit_loop import fit
+    from posttrain.pixel_unet.train import lr_at, start_run
     from worldsim.io import write_json
 
     out = start_run(cfg)
@@ -71,37 +71,20 @@ def train(cfg: SawyerPainterTrainConfig) -> Path:
     intrinsics, extrinsics = camera_parameters(cfg.data, cfg.camera)
     torch.manual_seed(cfg.seed)
     painter = SawyerPainter(cfg.net, intrinsics, extrinsics, state_stats(episodes, train_eps))
-    opt = torch.optim.AdamW(painter.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
-    start = resume(out, painter, opt, rng, gen)
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train sawyer painter", unit="step")
-    with open(out / "loss.log", "a") as log:
-        for step in bar:
-            loss = loss_of(painter, *batch(episodes, train_eps, cfg.batch_size, rng), cfg.changed_weight)
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(painter.parameters(), 1.0)
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.5f}", refresh=False)
-            log.write(f"{step} {loss.item():.6f}\n")
-            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
-                log.flush()
-                save(out, painter, opt, step + 1, rng, gen)
+
+    def batch_loss(step: int, rng, gen):
+        return loss_of(painter, *batch(episodes, train_eps, cfg.batch_size, rng), cfg.changed_weight), ""
+
+    ckpt = fit(painter, cfg, batch_loss, lr_at, "train sawyer painter")
     write_json(out / "metrics.json", held_out_psnr(painter.eval(), episodes, held), indent=2)
-    return out / CKPT
+    return ckpt
 
 
 def load_painter(run: str) -> tuple[SawyerPainter, SawyerPainterTrainConfig]:
     """A trained run folder's painter (eval mode, no gradients) and its config."""
-    from worldsim.config import load_config
-    from worldsim.io import load_tensor_state, read_tensors
+    from posttrain.common.fit_loop import load_trained
 
-    cfg = load_config(SawyerPainterTrainConfig, Path(run) / "config.yaml")
-    painter = SawyerPainter(cfg.net)
-    load_tensor_state(painter, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
-    return painter.eval().requires_grad_(False), cfg
+    return load_trained(run, SawyerPainterTrainConfig, lambda cfg: SawyerPainter(cfg.net))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from posttrain.pixel_unet.data import Episodes, load_episodes
 from posttrain.sawyer.camera import camera_parameters, project
@@ -79,7 +78,8 @@ def errors(reader: SawyerReader, episodes: Episodes, idx: np.ndarray) -> dict[st
 
 
 def train(cfg: SawyerReaderTrainConfig) -> Path:
-    from posttrain.pixel_unet.train import CKPT, lr_at, resume, save, start_run
+    from posttrain.common.fit_loop import fit
+    from posttrain.pixel_unet.train import lr_at, start_run
     from worldsim.io import write_json
 
     out = start_run(cfg)
@@ -87,44 +87,30 @@ def train(cfg: SawyerReaderTrainConfig) -> Path:
     intrinsics, extrinsics = camera_parameters(cfg.data.split(",")[0], cfg.camera)
     torch.manual_seed(cfg.seed)
     reader = SawyerReader(cfg.net, intrinsics, extrinsics, heights_of(episodes, train_eps))
-    opt = torch.optim.AdamW(reader.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng, gen = np.random.default_rng(cfg.seed), torch.Generator().manual_seed(cfg.seed)
-    start = resume(out, reader, opt, rng, gen)
     pool = frames_of(episodes, train_eps)
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train sawyer reader", unit="step")
-    with open(out / "loss.log", "a") as log:
-        for step in bar:
-            idx = torch.from_numpy(rng.choice(pool, cfg.batch_size))
-            x = episodes.frames[idx].float() / 127.5 - 1
-            x = x + cfg.frame_noise * torch.randn(x.shape, generator=gen)
-            states = episodes.sim_states[idx]
-            loss = reader.loss(x, keypoint_targets(states, reader), states[:, GRIPPER], states[:, HAND], states[:, OBJ])
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(reader.parameters(), 1.0)
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-            log.write(f"{step} {loss.item():.6f}\n")
-            if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
-                log.flush()
-                save(out, reader, opt, step + 1, rng, gen)
+
+    def batch_loss(step: int, rng, gen):
+        idx = torch.from_numpy(rng.choice(pool, cfg.batch_size))
+        x = episodes.frames[idx].float() / 127.5 - 1
+        x = x + cfg.frame_noise * torch.randn(x.shape, generator=gen)
+        states = episodes.sim_states[idx]
+        targets = keypoint_targets(states, reader)
+        return reader.loss(x, targets, states[:, GRIPPER], states[:, HAND], states[:, OBJ]), ""
+
+    ckpt = fit(reader, cfg, batch_loss, lr_at, "train sawyer reader")
     reader.eval()
     write_json(out / "metrics.json", {"held_out": errors(reader, episodes, frames_of(episodes, held)),
                                       "train": errors(reader, episodes, frames_of(episodes, train_eps)[::20])}, indent=2)
-    return out / CKPT
+    return ckpt
 
 
 def load_reader_run(run: str) -> tuple[SawyerReader, dict]:
     """A trained run folder's reader (eval mode, no gradients) and its network config as plain data."""
-    from worldsim.config import load_config, to_dict
-    from worldsim.io import load_tensor_state, read_tensors
+    from posttrain.common.fit_loop import load_trained
+    from worldsim.config import to_dict
 
-    cfg = load_config(SawyerReaderTrainConfig, Path(run) / "config.yaml")
-    reader = SawyerReader(cfg.net)
-    load_tensor_state(reader, read_tensors(Path(run) / "checkpoint" / "model.safetensors"))
-    return reader.eval().requires_grad_(False), to_dict(cfg.net)
+    reader, cfg = load_trained(run, SawyerReaderTrainConfig, lambda cfg: SawyerReader(cfg.net))
+    return reader, to_dict(cfg.net)
 
 
 def main(argv: list[str] | None = None) -> None:
