@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 
 
 def fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, desc: str) -> Path:
@@ -25,3 +27,20 @@ def fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, desc:
         return loss, f"h={h}"
 
     return fit(model, cfg, batch_loss, lr_at, desc)
+
+
+def unrolled_loss(model, states, actions, valid, jitter, gen: torch.Generator, scale) -> torch.Tensor:
+    """Mean over ``valid`` targets of the squared error in units of ``scale`` (per state variable),
+    averaged over the ``valid.shape[1]`` steps the model unrolls from a context of
+    ``model.cfg.context`` true states plus ``jitter`` (per variable) times Gaussian noise, each
+    prediction feeding the next step."""
+    k, h = model.cfg.context, valid.shape[1]
+    ctx = states[:, :k] + jitter * torch.randn(states[:, :k].shape, generator=gen)
+    scale, total = torch.as_tensor(scale, dtype=torch.float32), 0.0
+    for j in range(h):
+        pred = model(ctx, actions[:, j:j + k])
+        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
+        w = valid[:, j].float()
+        total = total + (err * w).sum() / w.sum().clamp_min(1) / h
+        ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)
+    return total

@@ -75,17 +75,10 @@ def sample(data: Transitions, episodes: np.ndarray, n: int, k: int, horizon: int
 
 def rollout_loss(model: StateDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale=LOSS_SCALE) -> torch.Tensor:
-    k, h = model.cfg.context, valid.shape[1]
-    jitter = torch.tensor(LOSS_SCALE) / 0.01 * noise
-    ctx = states[:, :k] + jitter * torch.randn(states[:, :k].shape, generator=gen)
-    scale, total = torch.tensor(loss_scale, dtype=torch.float32), 0.0
-    for j in range(h):
-        pred = model(ctx, actions[:, j:j + k])
-        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
-        w = valid[:, j].float()
-        total = total + (err * w).sum() / w.sum().clamp_min(1) / h
-        ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)
-    return total
+    """``unrolled_loss`` with context noise of ``noise`` cm-equivalents of the default error units."""
+    from posttrain.common.rollout_fit import unrolled_loss
+
+    return unrolled_loss(model, states, actions, valid, torch.tensor(LOSS_SCALE) / 0.01 * noise, gen, loss_scale)
 
 
 def lr_at(step: int, cfg: DynamicsTrainConfig) -> float:

@@ -56,17 +56,11 @@ def data_stats(data: Transitions, episodes: np.ndarray) -> dict[str, torch.Tenso
 
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale) -> torch.Tensor:
-    k, h = model.cfg.context, valid.shape[1]
+    """``unrolled_loss`` with context noise of ``noise`` error units per variable."""
+    from posttrain.common.rollout_fit import unrolled_loss
+
     scale = torch.tensor(loss_scale, dtype=torch.float32)
-    ctx = states[:, :k] + noise * scale * torch.randn(states[:, :k].shape, generator=gen)
-    total = 0.0
-    for j in range(h):
-        pred = model(ctx, actions[:, j:j + k])
-        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
-        w = valid[:, j].float()
-        total = total + (err * w).sum() / w.sum().clamp_min(1) / h
-        ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)
-    return total
+    return unrolled_loss(model, states, actions, valid, noise * scale, gen, scale)
 
 
 def train(cfg: SawyerTrainConfig) -> Path:
