@@ -38,6 +38,8 @@ class SawyerDynamicsConfig:
     action_scale: float = 0.01
     mocap_low: list[float] = field(default_factory=lambda: [-0.5, 0.4, 0.05])    # Meta-World v3 push/drawer
     mocap_high: list[float] = field(default_factory=lambda: [0.5, 1.0, 0.5])
+    pad_features: bool = False   # the finger pads' offsets from the object as inputs (what lands on what)
+    pad_reach: float = 0.047     # (m) each pad's y offset from the hand with its finger joint at 0
 
 
 @dataclass

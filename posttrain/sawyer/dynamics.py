@@ -6,7 +6,8 @@ Sawyer world model that carries physics.
 
 An MLP maps the context (the states normalised by the data's statistics, their changes over the
 context, the contact geometry that decides what happens next: the hand's offset from the object,
-the object's from the goal, the mocap's lead over the hand, and the actions) to the change of every
+the object's from the goal, the mocap's lead over the hand, optionally each finger pad's offset
+from the object, and the actions) to the change of every
 state variable over one step, in units of that variable's typical one-step change in the data
 (``stats["delta_std"]``); a zero-initialised linear path beside it keeps small nearly linear
 responses precise. Two parts are not learned: the goal does not move, and with ``mocap_exact`` the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from posttrain.sawyer.config import GOAL, HAND, MOCAP, OBJ, OBJ_QUAT, STATE_DIM, SawyerDynamicsConfig
+from posttrain.sawyer.config import FINGERS, GOAL, HAND, MOCAP, OBJ, OBJ_QUAT, STATE_DIM, SawyerDynamicsConfig
 
 STAT_KEYS = ("state_mean", "state_std", "delta_std")
 
@@ -35,9 +36,25 @@ def features(states: Tensor, actions: Tensor, stats: dict[str, Tensor], cfg: Saw
              torch.exp(-offset[:, :2].norm(dim=1, keepdim=True) / 0.02), actions.flatten(1)]
     if cfg.mocap_exact:
         parts.append((next_mocap(mocap, actions[:, -1], cfg) - hand) / 0.02)
+    if cfg.pad_features:
+        parts += pad_offsets(now, cfg)
     if states.shape[1] > 1:
         parts.append(((states[:, 1:] - states[:, :-1]) / stats["delta_std"]).flatten(1))
     return torch.cat(parts, dim=1)
+
+
+def pad_offsets(now: Tensor, cfg: SawyerDynamicsConfig) -> list[Tensor]:
+    """Each finger pad's offset from the object (in units of 2 cm) and its nearness in the table
+    plane: whether a pad comes down on the object or beside it. The Sawyer's fingers slide along
+    world y, ``pad_reach`` from the hand when open, closing by their joint positions (right +, left -)."""
+    hand, obj, fingers = now[:, HAND], now[:, OBJ], now[:, FINGERS]
+    out = []
+    for side, q in ((-1.0, fingers[:, 0]), (1.0, -fingers[:, 1])):
+        pad = hand.clone()
+        pad[:, 1] = hand[:, 1] + side * (cfg.pad_reach - q)
+        rel = pad - obj
+        out += [rel / 0.02, torch.exp(-rel[:, :2].norm(dim=1, keepdim=True) / 0.02)]
+    return out
 
 
 def next_mocap(mocap: Tensor, action: Tensor, cfg: SawyerDynamicsConfig) -> Tensor:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from posttrain.sawyer.config import GOAL, MOCAP, OBJ_QUAT, STATE_DIM, SawyerDynamicsConfig, SawyerTrainConfig
+from posttrain.sawyer.config import GOAL, MOCAP, OBJ, OBJ_QUAT, STATE_DIM, SawyerDynamicsConfig, SawyerTrainConfig
 from posttrain.sawyer.dynamics import SawyerDynamics
 from posttrain.sawyer.dynamics_train import (data_stats, load_dynamics, load_transitions, rollout_loss, split,
                                              train)
@@ -64,3 +64,28 @@ def test_dynamics_overfit_a_tiny_dataset_and_resume(dataset, tmp_path):
     cfg.steps = 160                                                    # resume: 10 more steps from the checkpoint
     train(cfg)
     assert len((tmp_path / "run" / "loss.log").read_text().splitlines()) == 160
+
+
+def test_pad_offsets_put_the_pads_where_mujoco_has_them():
+    """The pads' positions the dynamics read from the hand and finger joints match the simulator's
+    ``rightpad`` / ``leftpad`` bodies while the arm moves and the gripper opens and closes: along y,
+    the fingers' axis, within 1 mm; x and z (taken as the hand's: the hand tilts a little as it
+    moves) within 5 mm."""
+    from envs.metaworld_env import MetaWorldEnv
+    from posttrain.sawyer.dynamics import pad_offsets
+
+    env = MetaWorldEnv(task="push-v3", render_mode=None, image_size=16, cameras=("corner2",))
+    env.reset(seed=3, options={"render": False})
+    cfg = SawyerDynamicsConfig(pad_features=True)
+    data = env._mw.data
+    for t in range(40):
+        grip = 1.0 if (t // 10) % 2 == 0 else -1.0
+        env.step(np.array([0.3, -0.2, -0.5, grip], np.float32))
+        now = torch.from_numpy(env.sim_state()[None])
+        right, _, left, _ = pad_offsets(now, cfg)
+        obj = now[0, OBJ].numpy()
+        for rel, body in ((right, "rightpad"), (left, "leftpad")):
+            pad, truth = rel[0].numpy() * 0.02 + obj, data.body(body).xpos
+            assert abs(pad[1] - truth[1]) < 1e-3, (t, body, pad, truth)
+            np.testing.assert_allclose(pad, truth, atol=5e-3)
+    env.close()
