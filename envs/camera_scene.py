@@ -3,6 +3,7 @@
     scene = CameraScene(image_size=32, fovy=60.0)
     scene.reset(seed)                      # the layout TabletopPush-v0 draws for ``seed``
     rgb = scene.render(pose)               # uint8 (H, W, 3) from a world-from-camera pose (OpenCV axes)
+    rgb, depth = scene.render_depth(pose)  # and float32 (H, W) planar metres (inf: nothing hit)
 
 The camera is the scene's spare ``side`` camera, moved at runtime through ``model.cam_pos``/``cam_quat``
 of this process's own model copy (the XML is unchanged).
@@ -47,6 +48,12 @@ class CameraScene:
     def render(self, pose: np.ndarray) -> np.ndarray:
         self.set_pose(pose)
         return self.source.render_rgb()[MOVABLE_CAMERA]
+
+    def render_depth(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The colour image and its planar depth in metres (inf where the view hits nothing)."""
+        self.set_pose(pose)
+        frame = self.source.render(("rgb", "depth"))[MOVABLE_CAMERA]
+        return frame.rgb, frame.depth
 
     def intrinsics(self) -> np.ndarray:
         return self.source.intrinsics(MOVABLE_CAMERA)

@@ -67,14 +67,9 @@ class CameraWorldEnv(gym.Env):
 
     def __init__(self, checkpoint=None, *, sample_steps=None, sampler=None, image_size=None,
                  render_mode: str | None = "rgb_array"):
-        from posttrain.camera.world_model import CameraWorldModel
-        from posttrain.common.runtime import ensure_megatron
-
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
-        ensure_megatron()
-        self.model = CameraWorldModel.load(str(checkpoint or default_checkpoint()), sample_steps=sample_steps,
-                                           sampler=sampler)
+        self.model = load_camera_model(str(checkpoint or default_checkpoint()), sample_steps, sampler)
         self.height, self.width = self.model.height, self.model.width
         if image_size is not None and image_hw(image_size) != (self.height, self.width):
             raise ValueError(f"image_size={image_size!r} but this model generates {self.height}x{self.width} views")
@@ -100,9 +95,13 @@ class CameraWorldEnv(gym.Env):
         scene = self._start_scene()
         scene.reset(int(self.np_random.integers(2**31)) if seed is None else seed)
         pose = start_pose(self.np_random, OrbitConfig())
-        frame = scene.render(pose)
-        self.state = self.model.start({CAMERA: frame[None, None]}, pose[None],
-                                      seeds=[int(self.np_random.integers(MODEL_SEED_HIGH))])
+        seeds = [int(self.np_random.integers(MODEL_SEED_HIGH))]
+        if getattr(self.model, "needs_depth", False):
+            frame, depth = scene.render_depth(pose)
+            self.state = self.model.start({CAMERA: frame[None, None]}, pose[None], seeds=seeds, depth=depth[None])
+        else:
+            frame = scene.render(pose)
+            self.state = self.model.start({CAMERA: frame[None, None]}, pose[None], seeds=seeds)
         self._obs = self._observation(frame, pose)
         return self._obs, {"is_success": False}
 
@@ -133,6 +132,27 @@ class CameraWorldEnv(gym.Env):
         if self._scene is not None:
             self._scene.close()
             self._scene = None
+
+
+def load_camera_model(path: str, sample_steps=None, sampler=None):
+    """The camera model in ``path``, by the architecture its config names: the reprojection model
+    (deterministic: no sampler settings) or the camera DiT."""
+    from worldsim.io.checkpoints import read_config
+
+    from posttrain.camera.reprojection_config import ARCHITECTURE as REPROJECTION
+
+    if read_config(path).get("architecture") == REPROJECTION:
+        if sample_steps is not None or sampler is not None:
+            raise ValueError(f"{path} is a reprojection camera model: it samples nothing, so sample_steps="
+                             f"{sample_steps!r} / sampler={sampler!r} do not apply; leave them unset")
+        from posttrain.camera.reprojection_world_model import ReprojectionCameraWorldModel
+
+        return ReprojectionCameraWorldModel.load(path)
+    from posttrain.camera.world_model import CameraWorldModel
+    from posttrain.common.runtime import ensure_megatron
+
+    ensure_megatron()
+    return CameraWorldModel.load(path, sample_steps=sample_steps, sampler=sampler)
 
 
 def default_checkpoint():

@@ -23,6 +23,7 @@ REQUIRED = {"pixel_unet": ("sim", "predictors", "default_predictor", "reader"),
 # folders of other models, by the architecture their config.yaml names: what loads them instead
 OTHER_MODELS = {
     "camera_dit": "a camera world model: load it with gym.make('worldsim/CameraWorld-v0', checkpoint=...)",
+    "camera_reprojection": "a camera world model: load it with gym.make('worldsim/CameraWorld-v0', checkpoint=...)",
     "multiview_world_model": "a multi-view driving model: load it with gym.make('worldsim/DrivingWorldModel-v0', "
                              "checkpoint=...)",
     "transfer_dit": "a transfer model: use it with `worldsim augment --model`",

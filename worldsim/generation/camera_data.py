@@ -10,6 +10,7 @@ XML is unchanged). The dataset is a LeRobotDataset v3.0 with
     observation.state                          camera position (3) + yaw, pitch, roll
     observation.camera.camera.intrinsics       (3, 3)
     observation.camera.camera.extrinsics       (4, 4) world-from-camera, OpenCV axes
+    observation.depth.camera                   (H, W, 1) planar metres, with ``depth=true``
     action                                     the camera motion to the next frame (0 on the last),
                                                as posttrain.camera.motion defines it
 
@@ -50,6 +51,7 @@ class CameraDataConfig:
     fovy: float = 60.0           # vertical field of view, degrees
     seed: int = 0                # episode i: layout seed seed + i, orbit rng (seed, i)
     video_crf: int = 10
+    depth: bool = False          # also record each frame's depth (the reprojection camera model needs it)
     motion: CameraMotionConfig = field(default_factory=CameraMotionConfig)
     orbit: OrbitConfig = field(default_factory=OrbitConfig)
 
@@ -67,9 +69,14 @@ def episode(scene: CameraScene, cfg: CameraDataConfig, index: int) -> dict[str, 
     """Render episode ``index``: frames, camera parameters, camera state and motions."""
     scene.reset(cfg.seed + index)
     poses = sample_orbit(np.random.default_rng([cfg.seed, index]), cfg.steps, cfg.orbit)  # (T, 4, 4)
-    frames, extrinsics = [], []
+    frames, depths, extrinsics = [], [], []
     for pose in poses:
-        frames.append(scene.render(pose))
+        if cfg.depth:
+            rgb, depth = scene.render_depth(pose)
+            frames.append(rgb)
+            depths.append(depth[..., None])
+        else:
+            frames.append(scene.render(pose))
         extrinsics.append(scene.extrinsics())
     actions = [action_between(a, b, cfg.motion) for a, b in zip(poses[:-1], poses[1:])] + [np.zeros(6)]
     actions = np.stack(actions).astype(np.float32)
@@ -77,7 +84,8 @@ def episode(scene: CameraScene, cfg: CameraDataConfig, index: int) -> dict[str, 
         raise ValueError(f"episode {index}: an orbit step needs action {np.abs(actions).max():.3f} > 1; "
                          "lower the orbit rates or raise motion.max_translation / max_rotation")
     t = len(poses)
-    return {
+    out = {f"observation.depth.{CAMERA_KEY}": np.stack(depths).astype(np.float32)} if cfg.depth else {}
+    return out | {
         f"observation.images.{CAMERA_KEY}": np.stack(frames),
         "observation.state": np.stack([camera_state(p) for p in poses]),
         f"observation.camera.{CAMERA_KEY}.intrinsics": np.repeat(scene.intrinsics()[None], t, 0),
@@ -88,9 +96,11 @@ def episode(scene: CameraScene, cfg: CameraDataConfig, index: int) -> dict[str, 
     }
 
 
-def features(image_size: int) -> dict[str, dict]:
+def features(image_size: int, depth: bool = False) -> dict[str, dict]:
     vec = lambda n, names=None: {"dtype": "float32", "shape": (n,), "names": names}  # noqa: E731
-    return {
+    out = {f"observation.depth.{CAMERA_KEY}": {"dtype": "float32", "shape": (image_size, image_size, 1),
+                                               "names": ["height", "width", "channels"]}} if depth else {}
+    return out | {
         f"observation.images.{CAMERA_KEY}": {"dtype": "video", "shape": (image_size, image_size, 3),
                                              "names": ["height", "width", "channels"]},
         "observation.state": vec(6, ["x", "y", "z", "yaw", "pitch", "roll"]),
@@ -137,7 +147,7 @@ def _assemble(cfg: CameraDataConfig, run, manifest: dict) -> None:
     run.clear_dataset_parts()
     staging = run.state / "assembling"
     info = {"worldsim": {k: v for k, v in manifest.items() if k != "status"}}
-    writer = LeRobotWriter(staging, WriterConfig(fps=FPS, robot_type="free_camera", features=features(cfg.image_size),
+    writer = LeRobotWriter(staging, WriterConfig(fps=FPS, robot_type="free_camera", features=features(cfg.image_size, cfg.depth),
                                                  extra_info=info, crf=cfg.video_crf))
     for i in tqdm(range(cfg.episodes), desc="writing dataset", unit="ep", dynamic_ncols=True):
         writer.add_episode(run.load_episode(i), task=TASK)
