@@ -36,7 +36,7 @@ def rollout(wm, scene, poses: np.ndarray) -> list[np.ndarray]:
 
     if getattr(wm, "needs_depth", False):
         frame, depth = scene.render_depth(poses[0])
-        state = wm.start({"camera": frame[None, None]}, poses[:1], seeds=[0], depth=depth[None])
+        state = wm.start({"camera": frame[None, None]}, poses[:1], {"depth": depth[None]}, seeds=[0])
     else:
         frame = scene.render(poses[0])
         state = wm.start({"camera": frame[None, None]}, poses[:1], seeds=[0])

@@ -211,7 +211,7 @@ WORLD_MODEL_ENVS: tuple[WorldModelEnvSpec, ...] = (
     WorldModelEnvSpec("worldsim/DrivingWorldModel-v0", "envs.world_model.multiview_env:MultiViewWorldModelEnv", 150,
                       default_model="world_models/driving_multiview"),
     WorldModelEnvSpec("worldsim/CameraWorld-v0", "envs.world_model.camera_env:CameraWorldEnv", 50,
-                      default_model="world_models/camera_tabletop"),
+                      default_model="world_models/camera_reprojection"),
     # the simulator with a world model's state head and judge in place of its true state and success
     WorldModelEnvSpec("worldsim/PerceivedSim-v0", "envs.world_model.perceived:PerceivedSimEnv", None,
                       vector_entry_point="envs.world_model.perceived:PerceivedSimVectorEnv",

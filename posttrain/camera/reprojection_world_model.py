@@ -2,13 +2,14 @@
 commanded camera and completed by the U-Net (``reprojection.py``).
 
     wm = ReprojectionCameraWorldModel.load("assets/world_models/camera_reprojection")
-    state = wm.start({"camera": frames}, poses, depth=depth)   # uint8 (N, T, H, W, 3), (N, 4, 4), (N, H, W) metres
+    state = wm.start({"camera": frames}, poses, {"depth": depth})   # uint8 (N, T, H, W, 3), (N, 4, 4), (N, H, W) m
     state, frames, extras = wm.step(state, actions)            # (N, 6) camera motions -> {"camera": uint8 (N, H, W, 3)}
     extras["agent_pos"]                                        # (N, 6) the camera's pose (motion.camera_state)
 
 The common world-model interface (posttrain/common/interface.py) with the camera poses at the
 start frame as ``context_actions`` and that frame's depth (planar metres, what the simulator renders
-at reset) as ``depth``; only the last context frame is used. The model is deterministic (``seeds``
+at reset) as ``context_state["depth"]``; only the last context frame is used. Frames are the
+model's own latents (``encode``: floats in [-1, 1]). The model is deterministic (``seeds``
 are accepted and unused) and not autoregressive: every view is made from the first one, so errors
 do not pile up along the walk. The pose is the old one composed with the commanded motion, so the
 camera pose is exact. No task: reward 0, never success.
@@ -79,13 +80,14 @@ class ReprojectionCameraWorldModel:
         load_tensor_state(filler, read_tensors(Path(path) / "model.safetensors"))
         return cls(filler, np.reshape(config["intrinsics"], (3, 3)), CameraMotionConfig(**config["motion"]))
 
-    def start(self, context_frames: dict, context_actions=None, context_state=None, seeds=None,
-              depth=None) -> ReprojectionState:
+    def start(self, context_frames: dict, context_actions=None, context_state=None, seeds=None) -> ReprojectionState:
         from worldsim.conditioning.plucker import check_poses
 
+        depth = context_state.get("depth") if isinstance(context_state, dict) else None
         if context_actions is None or depth is None:
             raise ValueError("the reprojection camera model starts from frames, the camera poses (N, 4, 4) "
-                             "world-from-camera as context_actions, and the last frame's depth (N, H, W) as depth")
+                             "world-from-camera as context_actions, and the last frame's depth (N, H, W) metres "
+                             "as context_state={'depth': ...}")
         frames = self._frames(context_frames)
         poses = np.asarray(context_actions, np.float64)
         check_poses(torch.as_tensor(poses))
@@ -93,8 +95,15 @@ class ReprojectionCameraWorldModel:
         if tuple(depth.shape) != (len(frames), self.height, self.width):
             raise ValueError(f"depth must be (N, {self.height}, {self.width}) metres for {len(frames)} envs, "
                              f"got {tuple(depth.shape)}")
-        first = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        return ReprojectionState(first, depth, poses.copy(), poses.copy())
+        return ReprojectionState(self.encode({CAMERA: frames}), depth, poses.copy(), poses.copy())
+
+    def encode(self, frames: dict) -> torch.Tensor:
+        """{CAMERA: uint8 (N, H, W, 3)} -> float (N, 3, H, W) in [-1, 1]."""
+        return torch.from_numpy(np.ascontiguousarray(frames[CAMERA])).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+    def decode(self, views: torch.Tensor) -> dict:
+        """float (N, 3, H, W) in [-1, 1] -> {CAMERA: uint8 (N, H, W, 3)}."""
+        return {CAMERA: ((views.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()}
 
     def judge_step(self, state, actions=None, next_state=None) -> tuple[np.ndarray, np.ndarray]:
         """No task: reward 0, never success."""
@@ -106,12 +115,11 @@ class ReprojectionCameraWorldModel:
         poses = np.stack([apply_action(p, a, self.motion) for p, a in zip(state.poses, actions)])
         k = torch.as_tensor(self.intrinsics).expand(state.num_envs, 3, 3)
         view = self.filler(state.first, state.depth, k, torch.as_tensor(state.first_poses), torch.as_tensor(poses))
-        frames = ((view.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         new = ReprojectionState(state.first, state.depth, state.first_poses, poses)
         reward, success = self.judge_step(state, actions, new)
         extras = {"agent_pos": np.stack([camera_state(p) for p in poses]),
                   "environment_state": np.zeros((len(poses), 0), np.float32), "reward": reward, "success": success}
-        return new, {CAMERA: frames}, extras
+        return new, self.decode(view), extras
 
     def _frames(self, frames: dict) -> np.ndarray:
         want = f"(N, T>=1, {self.height}, {self.width}, 3)"

@@ -1,5 +1,6 @@
-"""worldsim/CameraWorld-v0 with the shipped default model: check_env, the contract, the start view
-is the simulator's, agent_pos follows the commanded motions, seeded determinism, bad input."""
+"""worldsim/CameraWorld-v0 with both shipped camera models (the default reprojection model and the
+camera DiT): check_env, the contract, the start view is the simulator's, agent_pos follows the
+commanded motions, seeded determinism, bad input."""
 
 import gymnasium as gym
 import numpy as np
@@ -13,13 +14,16 @@ from posttrain.camera.motion import apply_action, camera_state
 ENV_ID = "worldsim/CameraWorld-v0"
 
 
-@pytest.fixture(scope="module")
-def env():
+MODELS = {"reprojection": {}, "dit": {"checkpoint": "assets/world_models/camera_tabletop", "sample_steps": 2}}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def env(request):
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    e = gym.make(ENV_ID, sample_steps=2)   # the contract, not the image quality, is tested here
+    e = gym.make(ENV_ID, **MODELS[request.param])   # the contract, not the image quality, is tested here
     yield e
     e.close()
     torch.set_num_threads(before)
@@ -41,7 +45,8 @@ def test_start_view_is_the_simulator_render_and_pose_follows_the_actions(env):
     img = obs["pixels"]["camera"]
     assert img.dtype == np.uint8 and img.shape == env.observation_space["pixels"]["camera"].shape
     assert obs["environment_state"].shape == (0,)
-    pose = env.unwrapped.state.poses[0, -1].copy()
+    poses = env.unwrapped.state.poses
+    pose = (poses[0, -1] if poses.ndim == 4 else poses[0]).copy()
     scene = CameraScene(img.shape[0], env.unwrapped._scene.model.cam_fovy[env.unwrapped._scene.cam])
     scene.reset(3)
     assert np.array_equal(scene.render(pose), img)        # an independent render of the same layout and pose
@@ -75,7 +80,9 @@ def test_bad_input_is_refused(env, tmp_path):
     with pytest.raises(ValueError, match="out of bounds"):
         env.step(np.full(6, 2.0, np.float32))
     with pytest.raises(ValueError, match="image_size"):
-        gym.make(ENV_ID, image_size=64)
+        gym.make(ENV_ID, image_size=16)
+    with pytest.raises(ValueError, match="samples nothing"):
+        gym.make(ENV_ID, sample_steps=2)
     with pytest.raises(ValueError, match="expected 'camera_dit'"):
         gym.make(ENV_ID, checkpoint="assets/checkpoints/base_dit_tabletop")
     with pytest.raises(ValueError, match="does not exist"):

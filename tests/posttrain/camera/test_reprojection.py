@@ -121,15 +121,16 @@ def test_bad_starts_are_refused(trained):
     wm = ReprojectionCameraWorldModel.load(str(trained["folder"]))
     frames = {"camera": np.zeros((1, 1, 32, 32, 3), np.uint8)}
     pose = np.eye(4)[None]
+    depth = {"depth": np.ones((1, 32, 32))}
     with pytest.raises(ValueError, match="depth"):
         wm.start(frames, pose)
     with pytest.raises(ValueError, match=r"depth must be \(N, 32, 32\)"):
-        wm.start(frames, pose, depth=np.ones((1, 16, 16)))
+        wm.start(frames, pose, {"depth": np.ones((1, 16, 16))})
     skewed = pose.copy()
     skewed[0, 0, 1] = 0.5
-    with pytest.raises(ValueError):
-        wm.start(frames, skewed, depth=np.ones((1, 32, 32)))
+    with pytest.raises(ValueError, match="not orthonormal"):
+        wm.start(frames, skewed, depth)
     with pytest.raises(ValueError, match="frames must be"):
-        wm.start({"camera": np.zeros((1, 1, 16, 16, 3), np.uint8)}, pose, depth=np.ones((1, 32, 32)))
+        wm.start({"camera": np.zeros((1, 1, 16, 16, 3), np.uint8)}, pose, depth)
     with pytest.raises(ValueError, match="expected 'camera_reprojection'"):
         ReprojectionCameraWorldModel.load("assets/world_models/camera_tabletop")

@@ -10,7 +10,8 @@ from posttrain.common.interface import State, WorldModel
 
 N = 2
 FOLDERS = {"pixel": "world_models/tabletop_push", "latent": "world_models/tabletop_push_latent",
-           "camera": "world_models/camera_tabletop", "multiview": "world_models/driving_multiview",
+           "camera": "world_models/camera_tabletop", "camera_reprojection": "world_models/camera_reprojection",
+           "multiview": "world_models/driving_multiview",
            "sawyer": "world_models/metaworld_push"}
 
 
@@ -27,19 +28,21 @@ def _starts(sim: dict, seeds) -> tuple[dict, dict]:
     return frames, state
 
 
-def _camera_start(model, seeds) -> tuple[dict, np.ndarray]:
+def _camera_start(model, seeds) -> tuple[dict, np.ndarray, np.ndarray]:
     from envs.camera_scene import CameraScene
     from posttrain.camera.motion import OrbitConfig, start_pose
 
     fy = float(model.intrinsics[1, 1])
     scene = CameraScene(model.height, float(np.degrees(2 * np.arctan(model.height / (2 * fy)))))
-    frames, poses = [], []
+    frames, poses, depths = [], [], []
     for s in seeds:
         scene.reset(s)
         poses.append(start_pose(np.random.default_rng(s), OrbitConfig()))
-        frames.append(scene.render(poses[-1]))
+        rgb, depth = scene.render_depth(poses[-1])
+        frames.append(rgb)
+        depths.append(depth)
     scene.close()
-    return {"camera": np.stack(frames)[:, None]}, np.stack(poses)
+    return {"camera": np.stack(frames)[:, None]}, np.stack(poses), np.stack(depths)
 
 
 def _load(kind: str):
@@ -56,8 +59,14 @@ def _load(kind: str):
         from posttrain.camera.world_model import CameraWorldModel
 
         wm = CameraWorldModel.load(str(asset_path(FOLDERS[kind])), sample_steps=2)
-        frames, poses = _camera_start(wm, seeds)
+        frames, poses, _ = _camera_start(wm, seeds)
         return wm, frames, poses, None, np.tile(np.float32([0.3, 0, 0.2, 0, 0.1, 0]), (N, 1))
+    if kind == "camera_reprojection":
+        from posttrain.camera.reprojection_world_model import ReprojectionCameraWorldModel
+
+        wm = ReprojectionCameraWorldModel.load(str(asset_path(FOLDERS[kind])))
+        frames, poses, depth = _camera_start(wm, seeds)
+        return wm, frames, poses, {"depth": depth}, np.tile(np.float32([0.3, 0, 0.2, 0, 0.1, 0]), (N, 1))
     if kind == "multiview":
         from posttrain.multiview.world_model import MultiViewWorldModel
 
@@ -89,7 +98,7 @@ def _take(tree, i: int):
     return {k: _take(v, i) for k, v in tree.items()} if isinstance(tree, dict) else tree[i:i + 1]
 
 
-@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "multiview", "sawyer"])
+@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "camera_reprojection", "multiview", "sawyer"])
 def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     wm, frames, context_actions, context_state, actions = _load(kind)
     assert isinstance(wm, WorldModel)
@@ -140,7 +149,7 @@ def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     assert sorted(back) == sorted(current)
     for cam in current:
         assert back[cam].dtype == np.uint8 and back[cam].shape == current[cam].shape
-        if kind in ("pixel", "sawyer"):
+        if kind in ("pixel", "sawyer", "camera_reprojection"):
             assert np.array_equal(back[cam], current[cam]), cam
         else:
             assert _psnr(back[cam], current[cam]) >= _codec_bound(wm, kind), cam
