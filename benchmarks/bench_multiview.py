@@ -125,12 +125,16 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     wm = gym.make(WM_ID, checkpoint=args.checkpoint, sample_steps=args.sample_steps)
-    cfg = wm.unwrapped.model.cfg
-    sim = gym.make(SIM_ID, cameras=tuple(cfg.sim["cameras"]), image_size=(cfg.sim["height"], cfg.sim["width"]))
+    model = wm.unwrapped.model
+    cfg = getattr(model, "cfg", None)                 # the DiT's task config; the reprojection model has none
+    sim_spec = model.sim
+    sim = gym.make(SIM_ID, cameras=tuple(sim_spec["cameras"]), image_size=(sim_spec["height"], sim_spec["width"]))
     records = [episode(sim, wm, args.seed + i, args.horizon) for i in range(args.episodes)]
     steps = sum(len(r["sim"]) - 1 for r in records)
-    result = {"checkpoint": args.checkpoint or "default", "predictor": cfg.predictor,
-              "sample_steps": wm.unwrapped.model.predict_cfg.steps, "episodes": args.episodes, "horizon": args.horizon,
+    result = {"checkpoint": args.checkpoint or "default",
+              "predictor": cfg.predictor if cfg is not None else "reprojection",
+              "sample_steps": model.predict_cfg.steps if cfg is not None else 0,
+              "image_size": [sim_spec["height"], sim_spec["width"]], "episodes": args.episodes, "horizon": args.horizon,
               "steps": steps, **fidelity(records), "sampson": consistency(records), **pose_error(records),
               "sim_step_ms": 1000 * sum(r["sim_s"] for r in records) / steps,
               "wm_step_ms": 1000 * sum(r["wm_s"] for r in records) / steps,

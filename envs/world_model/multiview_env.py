@@ -93,13 +93,11 @@ class MultiViewWorldModelEnv(gym.Env):
     def __init__(self, checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, cameras=None,
                  image_size=None, goal_distance: float = GOAL_DISTANCE, ema: bool = False,
                  render_mode: str | None = "rgb_array"):
-        from posttrain.multiview.world_model import MultiViewWorldModel
-
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
         path = str(checkpoint) if checkpoint is not None else str(default_checkpoint())
-        self.model = MultiViewWorldModel.load(path, predictor=predictor, sample_steps=sample_steps, sampler=sampler,
-                                              ema=ema, rule=DrivingOutcome(goal_distance))
+        self.model = load_driving_model(path, DrivingOutcome(goal_distance), predictor=predictor,
+                                        sample_steps=sample_steps, sampler=sampler, ema=ema)
         self.sim = self.model.sim
         check_expected(self.sim, path, cameras, image_size)
         self.cameras = list(self.model.cameras)
@@ -108,7 +106,7 @@ class MultiViewWorldModelEnv(gym.Env):
         low, high = (np.asarray(self.sim[k], np.float32) for k in ("action_low", "action_high"))
         self.action_space = gym.spaces.Box(low, high, low.shape, np.float32)
         self.goal_distance, self.render_mode = float(goal_distance), render_mode
-        self.source = make_reset_source(self.sim, "sim")
+        self.source = make_reset_source(self.sim, "sim", depth=getattr(self.model, "needs_depth", False))
         self.state = self._obs = None
 
     # ------------------------------------------------------------ gym API
@@ -140,6 +138,26 @@ class MultiViewWorldModelEnv(gym.Env):
 
     def close(self):
         self.source.close()
+
+
+def load_driving_model(path: str, rule, **dit_args):
+    """The driving model in ``path`` by the architecture its config names: the reprojection model
+    (deterministic, no sampler: ``dit_args`` must be unset) or the multi-view DiT."""
+    from worldsim.io.checkpoints import read_config
+
+    from posttrain.multiview.reprojection_config import ARCHITECTURE as REPROJECTION
+
+    if read_config(path).get("architecture") == REPROJECTION:
+        given = {k: v for k, v in dit_args.items() if v not in (None, False)}
+        if given:
+            raise ValueError(f"{path} is a driving reprojection model: it samples nothing, so {given} do not "
+                             f"apply; leave them unset")
+        from posttrain.multiview.reprojection_world_model import DrivingReprojectionWorldModel
+
+        return DrivingReprojectionWorldModel.load(path, rule=rule)
+    from posttrain.multiview.world_model import MultiViewWorldModel
+
+    return MultiViewWorldModel.load(path, rule=rule, **dit_args)
 
 
 def check_expected(sim: dict, path: str, cameras=None, image_size=None) -> None:

@@ -26,11 +26,12 @@ class Start:
     agent_pos: np.ndarray
     environment_state: np.ndarray
     is_success: bool = False
+    cameras: dict | None = None    # with depth: {"depth"|"intrinsics"|"poses": {camera: array}} at reset
 
 
 class SimResets:
-    def __init__(self, sim: dict):
-        self.sim, self.env = sim, None
+    def __init__(self, sim: dict, depth: bool = False):
+        self.sim, self.env, self.depth = sim, None, depth
 
     def initial(self, seed, rng) -> Start:
         if self.env is None:
@@ -41,7 +42,14 @@ class SimResets:
             kwargs = dict(self.sim["env_kwargs"], cameras=tuple(self.sim["cameras"]))
             self.env = gym.make(self.sim["env_id"], **kwargs).unwrapped
         obs, info = self.env.reset(seed=seed)
-        return Start(dict(obs["pixels"]), obs["agent_pos"], obs["environment_state"], bool(info.get("is_success")))
+        cameras = None
+        if self.depth:   # what a reprojection model lifts: each camera's depth, intrinsics and pose
+            frames = self.env.capture(("rgb", "depth"))
+            cameras = {"depth": {c: f.depth for c, f in frames.items()},
+                       "intrinsics": {c: f.intrinsics for c, f in frames.items()},
+                       "poses": {c: f.extrinsics for c, f in frames.items()}}
+        return Start(dict(obs["pixels"]), obs["agent_pos"], obs["environment_state"], bool(info.get("is_success")),
+                     cameras)
 
     def close(self) -> None:
         if self.env is not None:
@@ -73,9 +81,13 @@ class DatasetResets:
         pass
 
 
-def make_reset_source(sim: dict, kind: str, dataset: str | None = None, fallback_dataset: str | None = None):
+def make_reset_source(sim: dict, kind: str, dataset: str | None = None, fallback_dataset: str | None = None,
+                      depth: bool = False):
     if kind == "sim":
-        return SimResets(sim)
+        return SimResets(sim, depth)
+    if depth:
+        raise ValueError(f"reset_source={kind!r} cannot give the depth and cameras this world model starts from; "
+                         "use reset_source='sim'")
     if kind == "dataset":
         root = dataset or fallback_dataset
         if not root:
@@ -87,9 +99,10 @@ def make_reset_source(sim: dict, kind: str, dataset: str | None = None, fallback
 def start_one(model, start, model_seed: int) -> tuple[object, dict]:
     """Start a world model for one env from a reset source's ``start`` (its frames and state):
     (the model's state, the first observation)."""
-    state = model.start({c: f[None, None] for c, f in start.frames.items()}, None,
-                        {"agent_pos": np.asarray(start.agent_pos)[None],
-                         "environment_state": np.asarray(start.environment_state)[None]}, seeds=[model_seed])
+    context = {"agent_pos": np.asarray(start.agent_pos)[None], "environment_state": np.asarray(start.environment_state)[None]}
+    for key, per_camera in (start.cameras or {}).items():
+        context[key] = {c: np.asarray(v)[None] for c, v in per_camera.items()}
+    state = model.start({c: f[None, None] for c, f in start.frames.items()}, None, context, seeds=[model_seed])
     obs = {"pixels": {c: np.array(f) for c, f in start.frames.items()},
            "agent_pos": np.asarray(start.agent_pos, np.float32).copy(),
            "environment_state": np.asarray(start.environment_state, np.float32).copy()}

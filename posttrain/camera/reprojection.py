@@ -47,12 +47,29 @@ class ViewFiller(nn.Module):
                                    blocks=cfg.blocks, cond_dim=cfg.cond_dim, groups=cfg.groups, anchor=True, layout=2))
 
     def reproject(self, first: Tensor, depth: Tensor, intrinsics: Tensor, pose0: Tensor, pose_t: Tensor) -> ReprojectedView:
+        """One view (B, 3, H, W) with its depth (B, H, W) seen from ``pose_t``; ``reproject_views``
+        takes several views of one moment (a camera rig) at once."""
+        return self.reproject_views(first[:, None], depth[:, None], intrinsics[:, None], pose0[:, None],
+                                    intrinsics, pose_t)
+
+    def reproject_views(self, views: Tensor, depths: Tensor, intrinsics: Tensor, poses: Tensor, k_t: Tensor,
+                        pose_t: Tensor) -> ReprojectedView:
+        """Views (B, V, 3, H, W) with depths (B, V, H, W), intrinsics (B, V, 3, 3) and poses (B, V, 4, 4),
+        all lifted into one point cloud, seen by the camera ``k_t`` (B, 3, 3) at ``pose_t`` (B, 4, 4)."""
         c = self.cfg
-        points, colours = unproject(first, depth, intrinsics, pose0, c.supersample, c.far)
-        return splat(points, colours.to(first.dtype), intrinsics, pose_t, tuple(first.shape[-2:]), c.depth_tolerance)
+        b, v = views.shape[:2]
+        points, colours = unproject(views.flatten(0, 1).double(), depths.flatten(0, 1).double(),
+                                    intrinsics.flatten(0, 1).double(), poses.flatten(0, 1).double(),
+                                    c.supersample, c.far)
+        points, colours = points.reshape(b, -1, 3), colours.reshape(b, -1, 3)
+        return splat(points, colours, k_t.double(), pose_t.double(), tuple(views.shape[-2:]), c.depth_tolerance)
 
     def forward(self, first: Tensor, depth: Tensor, intrinsics: Tensor, pose0: Tensor, pose_t: Tensor) -> Tensor:
-        view = self.reproject(first.double(), depth.double(), intrinsics.double(), pose0.double(), pose_t.double())
+        return self.complete(first, self.reproject(first, depth, intrinsics, pose0, pose_t), pose0, pose_t)
+
+    def complete(self, first: Tensor, view: ReprojectedView, pose0: Tensor, pose_t: Tensor) -> Tensor:
+        """The view at ``pose_t`` (B, 3, H, W) from the reprojection ``view`` and the camera's own
+        first view ``first`` (taken at ``pose0``)."""
         warped, hit = view.rgb.to(first.dtype), view.hit.to(first.dtype)
         maps = torch.cat([hit, (view.depth / self.cfg.depth_unit).to(first.dtype)], dim=1)
         motion = relative_motion(pose0.double(), pose_t.double(), self.cfg.translation_unit).to(first.dtype)
