@@ -209,7 +209,7 @@ WORLD_MODEL_ENVS: tuple[WorldModelEnvSpec, ...] = (
                       vector_entry_point="envs.world_model.vector_env:WorldModelVectorEnv",
                       default_model=TABLETOP_PUSH.world_model),
     WorldModelEnvSpec("worldsim/DrivingWorldModel-v0", "envs.world_model.multiview_env:MultiViewWorldModelEnv", 150,
-                      default_model="world_models/driving_multiview"),
+                      default_model="world_models/driving_reprojection"),
     WorldModelEnvSpec("worldsim/CameraWorld-v0", "envs.world_model.camera_env:CameraWorldEnv", 50,
                       default_model="world_models/camera_reprojection"),
     # the simulator with a world model's state head and judge in place of its true state and success

@@ -108,7 +108,8 @@ def world_model_columns(cfg: EvalConfig, world_model: str) -> list[Column]:
     # the world model must imitate exactly this simulator: the env refuses another one
     expected = {"env_id": cfg.env, "cameras": cfg.cameras_resolved(), "image_size": cfg.image_size}
     wm_kwargs = {"checkpoint": world_model, **expected, **steps, **cfg.world_model_kwargs}
-    grounded = "dynamics" in world_model_config(world_model)   # its state never comes from frames
+    config = world_model_config(world_model)
+    grounded = "dynamics" in config or bool(config.get("render_switch"))   # its state never comes from frames
     columns = [Column("world_model", "world model", cfg.world_model_env, wm_kwargs, lane=WORLD_MODEL_LANE,
                       render_switch=grounded)]
     if cfg.perception:

@@ -4,7 +4,7 @@
     env = gym.make("worldsim/DrivingWorldModel-v0")          # the default model in assets/
     obs, info = env.reset(seed=0)       # the simulator's own first frames and state for seed 0
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-    obs["pixels"]["back"]               # uint8 (32, 32, 3), generated with the other five views
+    obs["pixels"]["back"]               # uint8 (64, 64, 3), generated with the other five views
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from envs.simulators import world_model_env
 from envs.world_model.resets import make_reset_source, start_one
 
 ENV_ID = "worldsim/DrivingWorldModel-v0"
-MAKE_DEFAULT = ("worldsim posttrain multiview --base '' --data DATA --out RUN, then copy the checkpoint "
-                "(see assets/world_models/driving_multiview/README.md)")
+MAKE_DEFAULT = ("python -m posttrain.multiview.reprojection_train data=DATA out=RUN, then "
+                "python -m posttrain.multiview.reprojection_export --run RUN --out FOLDER "
+                "(see assets/world_models/driving_reprojection/README.md)")
 MODEL_SEED_HIGH = 2**62
 
 
@@ -47,6 +48,14 @@ class MultiViewWorldModelEnv(gym.Env):
     on the ego action. After ``reset`` the simulator is never stepped, read or queried. The env
     only converts observations and actions; the stepping and the rules are
     ``posttrain.multiview.world_model.MultiViewWorldModel``'s.
+
+    It also steps the driving reprojection model (``posttrain.multiview.reprojection_world_model``,
+    a folder ``posttrain/multiview/reprojection_export.py`` writes): the rig's first views lifted
+    into one point cloud by the depth the simulator renders at reset, seen from where the learned
+    ego motion has carried the car, each view completed by a U-Net; the other cars carried at
+    their observed velocity. It samples nothing (``predictor``/``sample_steps``/``sampler``/``ema``
+    must be unset) and has a render switch: ``reset(options={"render": False})`` steps the state
+    without drawing views (blank frames), as ``worldsim eval`` does for policies that read no pixels.
 
     ## Action Space
     The simulator's ``Box(-1, 1, (2,), float32)``: ``(steering, acceleration)``. Bad actions
@@ -78,10 +87,11 @@ class MultiViewWorldModelEnv(gym.Env):
     crash into one goes unjudged. Truncated after ``max_episode_steps`` (150).
 
     ## Arguments
-    ``checkpoint`` (a ``worldsim posttrain multiview`` run or checkpoint folder; None: the
-    default in ``assets/world_models/driving_multiview``), ``predictor`` (``"diffusion"`` or
+    ``checkpoint`` (a ``worldsim posttrain multiview`` run or checkpoint folder, or a driving
+    reprojection folder; None: the default in ``assets/world_models/driving_reprojection``; the
+    multi-view DiT is ``assets/world_models/driving_multiview``), ``predictor`` (``"diffusion"`` or
     ``"deterministic"``; checked against the checkpoint), ``sample_steps``, ``sampler``,
-    ``cameras`` and ``image_size`` (checked against the checkpoint), ``goal_distance``,
+    ``cameras``, ``image_size`` and ``env_id`` (checked against the checkpoint), ``goal_distance``,
     ``ema`` (load the EMA weights of a run), ``render_mode`` (``"rgb_array"``: the front view).
 
     ## Version History
@@ -91,7 +101,7 @@ class MultiViewWorldModelEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, checkpoint=None, *, predictor=None, sample_steps=None, sampler=None, cameras=None,
-                 image_size=None, goal_distance: float = GOAL_DISTANCE, ema: bool = False,
+                 image_size=None, goal_distance: float = GOAL_DISTANCE, ema: bool = False, env_id: str | None = None,
                  render_mode: str | None = "rgb_array"):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
@@ -100,6 +110,8 @@ class MultiViewWorldModelEnv(gym.Env):
                                         sample_steps=sample_steps, sampler=sampler, ema=ema)
         self.sim = self.model.sim
         check_expected(self.sim, path, cameras, image_size)
+        if env_id is not None and env_id != self.sim["env_id"]:
+            raise ValueError(f"{path} imitates {self.sim['env_id']}, not env_id={env_id!r}")
         self.cameras = list(self.model.cameras)
         self.observation_space = observation_space(self.cameras, self.sim["height"], self.sim["width"],
                                                    self.sim["agent_dim"], self.sim["env_dim"])
@@ -108,11 +120,15 @@ class MultiViewWorldModelEnv(gym.Env):
         self.goal_distance, self.render_mode = float(goal_distance), render_mode
         self.source = make_reset_source(self.sim, "sim", depth=getattr(self.model, "needs_depth", False))
         self.state = self._obs = None
+        self._render = True
 
     # ------------------------------------------------------------ gym API
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        from envs.world_model.session import render_option
+
+        self._render = render_option(options, self.model)
         start = self.source.initial(seed, self.np_random)
         model_seed = int(self.np_random.integers(MODEL_SEED_HIGH))
         self.state, self._obs = start_one(self.model, start, model_seed)
@@ -122,7 +138,8 @@ class MultiViewWorldModelEnv(gym.Env):
         if self.state is None:
             raise RuntimeError("call reset() before step()")
         a = validate_action(action, self.action_space)
-        self.state, frames, extras = self.model.step(self.state, a[None])
+        render = {} if self._render else {"render": False}     # only a model with a render switch gets False
+        self.state, frames, extras = self.model.step(self.state, a[None], **render)
         self._obs = {"pixels": {c: f[0] for c, f in frames.items()}, "agent_pos": extras["agent_pos"][0],
                      "environment_state": extras["environment_state"][0]}
         success = bool(extras["success"][0])

@@ -32,7 +32,7 @@ def export(run: str, out: str) -> Path:
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     config = {"architecture": ARCHITECTURE, "net": to_dict(cfg.net), "sim": sim_spec(cfg.data, cameras),
-              "train": to_dict(cfg)}
+              "render_switch": True, "train": to_dict(cfg)}    # its state never comes from the views
     (folder / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(config)))
     write_tensors(folder / "model.safetensors", tensors)
     shutil.copy(Path(run) / "metrics.json", folder / "metrics.json")

@@ -100,6 +100,7 @@ def carry_traffic(env_state: torch.Tensor, before: torch.Tensor, after: torch.Te
 
 class DrivingReprojectionWorldModel:
     needs_depth = True
+    render_switch = True   # the state never comes from the views: ``step(..., render=False)`` skips them
 
     def __init__(self, filler: ViewFiller, ego: EgoMotion, sim: dict, rule: Callable | None = None):
         self.filler, self.ego = filler.eval().requires_grad_(False), ego.eval().requires_grad_(False)
@@ -149,22 +150,27 @@ class DrivingReprojectionWorldModel:
         u8 = ((views.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 1, 3, 4, 2).numpy()
         return {c: u8[:, i] for i, c in enumerate(self.cameras)}
 
-    def judge_step(self, state, actions=None, next_state=None):
+    def judge_step(self, state, actions=None, next_state=None) -> tuple[np.ndarray, np.ndarray]:
+        """(reward (N,), success (N,)) of the step: the simulator's rules on the predicted state."""
+        return self._rules(state, next_state)[:2]
+
+    def _rules(self, state, next_state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.rule is None:
             reward, success = no_task(state.num_envs)
             return reward, success, np.zeros(state.num_envs, bool)
         return self.rule(state.state.float().numpy(), next_state.state.float().numpy(), state.start_x)
 
     @torch.no_grad()
-    def step(self, state: DrivingReprojectionState, actions) -> tuple[DrivingReprojectionState, dict, dict]:
+    def step(self, state: DrivingReprojectionState, actions, render: bool = True
+             ) -> tuple[DrivingReprojectionState, dict, dict]:
         a = torch.as_tensor(np.asarray(actions, np.float32))
         before = state.state[:, :AGENT_DIM]
         agent = self.ego.step(before, a)
         env = carry_traffic(state.state[:, AGENT_DIM:], before, agent)
         new = DrivingReprojectionState(state.views, state.depth, state.intrinsics, state.poses, state.start_agent,
                                        torch.cat([agent, env], dim=1), state.start_x, state.steps + 1)
-        frames = self.decode(self.render(new))
-        reward, success, crashed = self.judge_step(state, a, new)
+        frames = self.decode(self.render(new) if render else torch.zeros_like(state.views))
+        reward, success, crashed = self._rules(state, new)
         extras = {"agent_pos": agent.float().numpy(), "environment_state": env.float().numpy(),
                   "reward": np.asarray(reward, np.float32), "success": np.asarray(success, bool),
                   "crashed": np.asarray(crashed, bool)}

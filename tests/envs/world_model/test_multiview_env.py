@@ -135,8 +135,8 @@ def test_other_view_counts_sizes_and_bad_actions_are_clear_errors(checkpoint):
 
 
 def test_default_model_has_the_simulators_spaces():
-    env = gym.make(WM_ID)
-    sim = gym.make(SIM_ID, cameras=CAMERAS, image_size=32)
+    env = gym.make(WM_ID)                      # the driving reprojection model, 64x64
+    sim = gym.make(SIM_ID, cameras=CAMERAS, image_size=64)
     assert env.observation_space == sim.observation_space and env.action_space == sim.action_space
     obs, _ = env.reset(seed=0)
     obs = env.step(np.zeros(2, np.float32))[0]

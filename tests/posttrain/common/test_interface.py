@@ -11,7 +11,7 @@ from posttrain.common.interface import State, WorldModel
 N = 2
 FOLDERS = {"pixel": "world_models/tabletop_push", "latent": "world_models/tabletop_push_latent",
            "camera": "world_models/camera_tabletop", "camera_reprojection": "world_models/camera_reprojection",
-           "multiview": "world_models/driving_multiview",
+           "multiview": "world_models/driving_multiview", "driving_reprojection": "world_models/driving_reprojection",
            "sawyer": "world_models/metaworld_push"}
 
 
@@ -67,6 +67,20 @@ def _load(kind: str):
         wm = ReprojectionCameraWorldModel.load(str(asset_path(FOLDERS[kind])))
         frames, poses, depth = _camera_start(wm, seeds)
         return wm, frames, poses, {"depth": depth}, np.tile(np.float32([0.3, 0, 0.2, 0, 0.1, 0]), (N, 1))
+    if kind == "driving_reprojection":
+        from envs.world_model.resets import make_reset_source
+        from posttrain.multiview.reprojection_world_model import DrivingReprojectionWorldModel
+
+        wm = DrivingReprojectionWorldModel.load(str(asset_path(FOLDERS[kind])), rule=DrivingOutcome())
+        source = make_reset_source(wm.sim, "sim", depth=True)
+        starts = [source.initial(s, np.random.default_rng(s)) for s in seeds]
+        source.close()
+        frames = {c: np.stack([s.frames[c] for s in starts])[:, None] for c in wm.cameras}
+        state = {"agent_pos": np.stack([s.agent_pos for s in starts]),
+                 "environment_state": np.stack([s.environment_state for s in starts])}
+        for key in ("depth", "intrinsics", "poses"):
+            state[key] = {c: np.stack([s.cameras[key][c] for s in starts]) for c in wm.cameras}
+        return wm, frames, None, state, np.float32([[0.1, 0.5], [-0.1, -0.5]])
     if kind == "multiview":
         from posttrain.multiview.world_model import MultiViewWorldModel
 
@@ -98,7 +112,8 @@ def _take(tree, i: int):
     return {k: _take(v, i) for k, v in tree.items()} if isinstance(tree, dict) else tree[i:i + 1]
 
 
-@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "camera_reprojection", "multiview", "sawyer"])
+@pytest.mark.parametrize("kind", ["pixel", "latent", "camera", "camera_reprojection", "multiview",
+                                  "driving_reprojection", "sawyer"])
 def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     wm, frames, context_actions, context_state, actions = _load(kind)
     assert isinstance(wm, WorldModel)
@@ -149,7 +164,7 @@ def test_each_recipe_steps_restarts_and_round_trips_as_the_interface_says(kind):
     assert sorted(back) == sorted(current)
     for cam in current:
         assert back[cam].dtype == np.uint8 and back[cam].shape == current[cam].shape
-        if kind in ("pixel", "sawyer", "camera_reprojection"):
+        if kind in ("pixel", "sawyer", "camera_reprojection", "driving_reprojection"):
             assert np.array_equal(back[cam], current[cam]), cam
         else:
             assert _psnr(back[cam], current[cam]) >= _codec_bound(wm, kind), cam
