@@ -64,8 +64,12 @@ def sample(data: Transitions, episodes: np.ndarray, n: int, k: int, horizon: int
     """(states (B, k + h, 10), actions (B, k + h - 1, A), valid (B, h)): windows whose context starts
     before an episode's first state repeat it with zero actions; targets past its end are invalid."""
     ep = rng.choice(episodes, n)
+    return windows(data, ep, rng.integers(0, data.lengths[ep] - 1), k, horizon)   # at least one true next state
+
+
+def windows(data: Transitions, ep: np.ndarray, last_ctx: np.ndarray, k: int, horizon: int):
+    """``sample``'s windows of episodes ``ep`` whose context ends at step ``last_ctx`` of each."""
     length = data.lengths[ep]
-    last_ctx = rng.integers(0, length - 1)  # at least one true next state
     offs = last_ctx[:, None] + np.arange(-k + 1, horizon + 1)[None]
     idx = data.starts[ep][:, None] + np.clip(offs, 0, length[:, None] - 1)
     states = torch.from_numpy(data.states[idx])

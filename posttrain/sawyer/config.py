@@ -56,6 +56,9 @@ class SawyerTrainConfig:
     state_noise: float = 0.1            # context noise, in loss units
     loss_scale: list[float] = field(default_factory=lambda: list(LOSS_SCALE))
     holdout_episodes: int = 32          # the last episodes, kept out of training (the benchmark's open loop)
+    contact_fraction: float = 0.0       # share of each batch whose context ends where the hand is held back
+    contact_lead: float = 0.02          # (m) "held back": the mocap target this far from the hand (it pushes on
+    contact_speed: float = 0.05         # something) while the hand moves slower than this (m/s)
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -65,6 +68,8 @@ class SawyerTrainConfig:
             raise ValueError("data=DATASET and out=RUN_FOLDER are required")
         if len(self.loss_scale) != STATE_DIM or min(self.loss_scale) <= 0:
             raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
+        if not 0.0 <= self.contact_fraction < 1.0:
+            raise ValueError(f"contact_fraction={self.contact_fraction}: a share in [0, 1)")
         if self.rollout_k < 1 or self.net.context < 1:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
         if len(self.net.mocap_low) != 3 or len(self.net.mocap_high) != 3:

@@ -8,7 +8,10 @@ render=false``. The recipe is TabletopPush's (``posttrain.pixel_unet.dynamics_tr
 sampler it reuses): after ``rollout_start`` of the steps on one-step targets, every sample is
 unrolled ``rollout_k`` steps from a true context (with a little noise), each prediction feeding the
 next, the loss summed over the steps with gradients through the whole rollout, in units of
-``loss_scale`` per state variable. The network's normalisation (the data's state mean and spread,
+``loss_scale`` per state variable. With ``contact_fraction`` > 0 that share of every batch starts
+where the arm is held back (the mocap target more than ``contact_lead`` from a hand slower than
+``contact_speed``: it rests or pushes on something), states that are rare in the data and decide
+knife-edge outcomes. The network's normalisation (the data's state mean and spread,
 and each variable's typical one-step change) is measured on the training episodes and saved with
 the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning resumes.
 """
@@ -23,8 +26,8 @@ import torch
 
 from posttrain.common.transitions import Transitions
 from posttrain.common.transitions import load_transitions as common_load_transitions
-from posttrain.pixel_unet.dynamics_train import lr_at, sample
-from posttrain.sawyer.config import STATE_DIM, STATE_NAMES, SawyerTrainConfig
+from posttrain.pixel_unet.dynamics_train import lr_at, sample, windows
+from posttrain.sawyer.config import HAND, HAND_VEL, MOCAP, STATE_DIM, STATE_NAMES, SawyerTrainConfig
 from posttrain.sawyer.dynamics import SawyerDynamics
 
 
@@ -54,6 +57,42 @@ def data_stats(data: Transitions, episodes: np.ndarray) -> dict[str, torch.Tenso
             "delta_std": torch.tensor(delta_std, dtype=torch.float32)}
 
 
+def held_back(data: Transitions, episodes: np.ndarray, lead: float, speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """(episode, step) of every state of ``episodes`` (not an episode's last) where the mocap target is
+    more than ``lead`` metres from the hand and the hand moves slower than ``speed`` m/s: the arm
+    pushes on something that holds it back (contact), not just lagging a fast target."""
+    eps, steps = [], []
+    for e in episodes:
+        s = data.states[np.arange(data.starts[e], data.starts[e] + data.lengths[e] - 1)]
+        gap = np.linalg.norm(s[:, MOCAP] - s[:, HAND], axis=1)
+        hit = np.nonzero((gap > lead) & (np.linalg.norm(s[:, HAND_VEL], axis=1) < speed))[0]
+        eps.append(np.full(len(hit), e))
+        steps.append(hit)
+    return np.concatenate(eps), np.concatenate(steps)
+
+
+def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainConfig):
+    """``sample``, with ``cfg.contact_fraction`` of each batch's windows ending their context at a
+    held-back state (rare in the data, and where contact decides what happens next)."""
+    if cfg.contact_fraction <= 0:
+        return sample
+    pool_ep, pool_step = held_back(data, train_eps, cfg.contact_lead, cfg.contact_speed)
+    if len(pool_ep) == 0:
+        raise ValueError(f"no state of the training episodes is held back (mocap > contact_lead={cfg.contact_lead} m "
+                         f"from a hand slower than contact_speed={cfg.contact_speed} m/s); lower contact_lead or set "
+                         "contact_fraction=0")
+
+    def draw(data_, episodes, n, k, horizon, rng):
+        m = int(rng.binomial(n, cfg.contact_fraction))
+        pick = rng.integers(0, len(pool_ep), m)
+        free = rng.choice(episodes, n - m)
+        ep = np.concatenate([pool_ep[pick], free])
+        last = np.concatenate([pool_step[pick], rng.integers(0, data_.lengths[free] - 1)])
+        return windows(data_, ep, last, k, horizon)
+
+    return draw
+
+
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale) -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable."""
@@ -72,7 +111,8 @@ def train(cfg: SawyerTrainConfig) -> Path:
     train_eps, _ = split(data, cfg.holdout_episodes)
     torch.manual_seed(cfg.seed)
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
-    return fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, "train sawyer dynamics")
+    return fit_rollouts(model, data, train_eps, cfg, rollout_loss, contact_sampler(data, train_eps, cfg), lr_at,
+                        "train sawyer dynamics")
 
 
 def load_dynamics(run: str) -> tuple[SawyerDynamics, SawyerTrainConfig]:

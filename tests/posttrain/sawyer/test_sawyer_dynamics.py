@@ -89,3 +89,24 @@ def test_pad_offsets_put_the_pads_where_mujoco_has_them():
             assert abs(pad[1] - truth[1]) < 1e-3, (t, body, pad, truth)
             np.testing.assert_allclose(pad, truth, atol=5e-3)
     env.close()
+
+
+def test_contact_sampler_starts_its_share_of_windows_where_the_hand_is_held_back(dataset):
+    """With ``contact_fraction`` the windows' last context state is, that often, one where the mocap
+    target is ahead of a hand that barely moves; a bad share is refused."""
+    from posttrain.sawyer.config import HAND, HAND_VEL
+    from posttrain.sawyer.dynamics_train import contact_sampler
+
+    data = load_transitions(dataset)
+    eps = np.arange(len(data.lengths))
+    cfg = SawyerTrainConfig(data=dataset, out="x", contact_fraction=0.9, contact_lead=0.005, contact_speed=0.2)
+    draw = contact_sampler(data, eps, cfg)
+    states, _, _ = draw(data, eps, 400, 2, 3, np.random.default_rng(0))
+    last = states[:, 1].numpy()
+    held = (np.linalg.norm(last[:, MOCAP] - last[:, HAND], axis=1) > 0.005) & \
+        (np.linalg.norm(last[:, HAND_VEL], axis=1) < 0.2)
+    free = (np.linalg.norm(data.states[:, MOCAP] - data.states[:, HAND], axis=1) > 0.005) & \
+        (np.linalg.norm(data.states[:, HAND_VEL], axis=1) < 0.2)
+    assert held.mean() >= 0.85 > free.mean()
+    with pytest.raises(ValueError, match="contact_fraction"):
+        SawyerTrainConfig(data="d", out="o", contact_fraction=1.0).validate()
