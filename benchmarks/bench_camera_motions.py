@@ -30,16 +30,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
 
 
-def rollout(wm, scene, poses: np.ndarray) -> list[np.ndarray]:
-    """The model's views along ``poses`` (the first is the simulator's render)."""
+def rollout(wm, frame: np.ndarray, depth: np.ndarray, poses: np.ndarray) -> list[np.ndarray]:
+    """The model's views along ``poses`` from the simulator's first ``frame`` (and its ``depth``)."""
     from posttrain.camera.motion import action_between
 
-    if getattr(wm, "needs_depth", False):
-        frame, depth = scene.render_depth(poses[0])
-        state = wm.start({"camera": frame[None, None]}, poses[:1], {"depth": depth[None]}, seeds=[0])
-    else:
-        frame = scene.render(poses[0])
-        state = wm.start({"camera": frame[None, None]}, poses[:1], seeds=[0])
+    context = {"depth": depth[None]} if getattr(wm, "needs_depth", False) else None
+    state = wm.start({"camera": frame[None, None]}, poses[:1], context, seeds=[0])
     views = [frame]
     for a, b in zip(poses[:-1], poses[1:]):
         state, frames, _ = wm.step(state, action_between(a, b, wm.motion)[None])
@@ -47,12 +43,11 @@ def rollout(wm, scene, poses: np.ndarray) -> list[np.ndarray]:
     return views
 
 
-def bare_reprojection(wm, scene, poses: np.ndarray) -> list[np.ndarray] | None:
+def bare_reprojection(wm, frame: np.ndarray, depth: np.ndarray, poses: np.ndarray) -> list[np.ndarray] | None:
     import torch
 
     if not hasattr(wm, "filler"):
         return None
-    frame, depth = scene.render_depth(poses[0])
     first = torch.from_numpy(frame).permute(2, 0, 1)[None].double() / 127.5 - 1
     k = torch.as_tensor(wm.intrinsics)[None]
     out = []
@@ -78,11 +73,12 @@ def run(model: str, episodes: int, horizon: int, seed: int) -> dict:
         for i in range(episodes):
             scene.reset(seed + i)
             poses = walk(kind, np.random.default_rng([seed, i, k]), horizon, wm.motion)
-            truth = [scene.render(p) for p in poses]
+            frame, depth = scene.render_depth(poses[0])
+            truth = [frame] + [scene.render(p) for p in poses[1:]]
             t0 = time.perf_counter()
-            generated = rollout(wm, scene, poses)
+            generated = rollout(wm, frame, depth, poses)
             seconds, views = seconds + time.perf_counter() - t0, views + horizon
-            bare = bare_reprojection(wm, scene, poses)
+            bare = bare_reprojection(wm, frame, depth, poses)
             r = rows[kind]
             r["model"].append([psnr(g, t) for g, t in zip(generated[1:], truth[1:])])
             r["repeat"].append([psnr(truth[0], t) for t in truth[1:]])

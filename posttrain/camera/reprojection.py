@@ -56,13 +56,21 @@ class ViewFiller(nn.Module):
                         pose_t: Tensor) -> ReprojectedView:
         """Views (B, V, 3, H, W) with depths (B, V, H, W), intrinsics (B, V, 3, 3) and poses (B, V, 4, 4),
         all lifted into one point cloud, seen by the camera ``k_t`` (B, 3, 3) at ``pose_t`` (B, 4, 4)."""
+        return self.see(*self.lift(views, depths, intrinsics, poses), k_t, pose_t, tuple(views.shape[-2:]))
+
+    def lift(self, views: Tensor, depths: Tensor, intrinsics: Tensor, poses: Tensor) -> tuple[Tensor, Tensor]:
+        """Views (B, V, 3, H, W) as one point cloud per batch item: points and colours (B, P, 3) float64.
+        A world model lifts its first views once and only ``see``s them afterwards."""
         c = self.cfg
-        b, v = views.shape[:2]
+        b = views.shape[0]
         points, colours = unproject(views.flatten(0, 1).double(), depths.flatten(0, 1).double(),
                                     intrinsics.flatten(0, 1).double(), poses.flatten(0, 1).double(),
                                     c.supersample, c.far)
-        points, colours = points.reshape(b, -1, 3), colours.reshape(b, -1, 3)
-        return splat(points, colours, k_t.double(), pose_t.double(), tuple(views.shape[-2:]), c.depth_tolerance)
+        return points.reshape(b, -1, 3), colours.reshape(b, -1, 3)
+
+    def see(self, points: Tensor, colours: Tensor, k_t: Tensor, pose_t: Tensor, size: tuple[int, int]) -> ReprojectedView:
+        """A lifted cloud (B, P, 3) seen by the camera ``k_t`` (B, 3, 3) at ``pose_t`` (B, 4, 4)."""
+        return splat(points, colours, k_t.double(), pose_t.double(), size, self.cfg.depth_tolerance)
 
     def forward(self, first: Tensor, depth: Tensor, intrinsics: Tensor, pose0: Tensor, pose_t: Tensor) -> Tensor:
         return self.complete(first, self.reproject(first, depth, intrinsics, pose0, pose_t), pose0, pose_t)

@@ -27,6 +27,7 @@ import torch
 from posttrain.camera.motion import CameraMotionConfig, apply_action, camera_state
 from posttrain.camera.reprojection import ViewFiller
 from posttrain.camera.reprojection_config import ARCHITECTURE, ViewFillerConfig
+from posttrain.common.env_state import replace_rows
 from posttrain.common.interface import no_task
 
 CAMERA = "camera"
@@ -34,10 +35,12 @@ CAMERA = "camera"
 
 @dataclass
 class ReprojectionState:
-    """first (N, 3, H, W) in [-1, 1], its depth (N, H, W), its pose and the current pose (N, 4, 4) float64."""
+    """first (N, 3, H, W) in [-1, 1]; its pixels lifted by its depth, points and colours (N, P, 3)
+    float64 (lifted once, at the start); its pose and the current pose (N, 4, 4) float64."""
 
     first: torch.Tensor
-    depth: torch.Tensor
+    points: torch.Tensor
+    colours: torch.Tensor
     first_poses: np.ndarray
     poses: np.ndarray
 
@@ -47,13 +50,7 @@ class ReprojectionState:
 
     def replace(self, indices: Sequence[int], other: "ReprojectionState") -> "ReprojectionState":
         """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
-        idx = list(indices)
-        if len(idx) != other.num_envs:
-            raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
-        out = ReprojectionState(self.first.clone(), self.depth.clone(), self.first_poses.copy(), self.poses.copy())
-        out.first[idx], out.depth[idx] = other.first, other.depth
-        out.first_poses[idx], out.poses[idx] = other.first_poses, other.poses
-        return out
+        return replace_rows(self, indices, other)
 
 
 class ReprojectionCameraWorldModel:
@@ -95,7 +92,10 @@ class ReprojectionCameraWorldModel:
         if tuple(depth.shape) != (len(frames), self.height, self.width):
             raise ValueError(f"depth must be (N, {self.height}, {self.width}) metres for {len(frames)} envs, "
                              f"got {tuple(depth.shape)}")
-        return ReprojectionState(self.encode({CAMERA: frames}), depth, poses.copy(), poses.copy())
+        first = self.encode({CAMERA: frames})
+        k = torch.as_tensor(self.intrinsics).expand(len(first), 3, 3)
+        points, colours = self.filler.lift(first[:, None], depth[:, None], k[:, None], torch.as_tensor(poses)[:, None])
+        return ReprojectionState(first, points, colours, poses.copy(), poses.copy())
 
     def encode(self, frames: dict) -> torch.Tensor:
         """{CAMERA: uint8 (N, H, W, 3)} -> float (N, 3, H, W) in [-1, 1]."""
@@ -114,8 +114,10 @@ class ReprojectionCameraWorldModel:
         """Every env's view after its camera motion: (state, {CAMERA: uint8 (N, H, W, 3)}, extras)."""
         poses = np.stack([apply_action(p, a, self.motion) for p, a in zip(state.poses, actions)])
         k = torch.as_tensor(self.intrinsics).expand(state.num_envs, 3, 3)
-        view = self.filler(state.first, state.depth, k, torch.as_tensor(state.first_poses), torch.as_tensor(poses))
-        new = ReprojectionState(state.first, state.depth, state.first_poses, poses)
+        pose0, pose_t = torch.as_tensor(state.first_poses), torch.as_tensor(poses)
+        seen = self.filler.see(state.points, state.colours, k, pose_t, (self.height, self.width))
+        view = self.filler.complete(state.first, seen, pose0, pose_t)
+        new = ReprojectionState(state.first, state.points, state.colours, state.first_poses, poses)
         reward, success = self.judge_step(state, actions, new)
         extras = {"agent_pos": np.stack([camera_state(p) for p in poses]),
                   "environment_state": np.zeros((len(poses), 0), np.float32), "reward": reward, "success": success}

@@ -26,6 +26,7 @@ cars that move are frozen where the first views saw them; only the car's own mot
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from posttrain.camera.reprojection import ViewFiller
+from posttrain.common.env_state import replace_rows
 from posttrain.common.interface import no_task
 from posttrain.multiview.ego_motion import EgoMotion
 from posttrain.multiview.reprojection_config import ARCHITECTURE
@@ -46,11 +48,13 @@ LANE_CENTRE = -1.75
 
 @dataclass
 class DrivingReprojectionState:
-    """views (N, V, 3, H, W) first views in [-1, 1]; depth (N, V, H, W); intrinsics, poses (N, V, ...);
-    start_agent (N, 4); state (N, 24) agent_pos ++ environment_state; start_x (N,); steps (N,)."""
+    """views (N, V, 3, H, W) first views in [-1, 1]; points and colours (N, P, 3) float64: all first
+    views lifted into one cloud (once, at the start); intrinsics, poses (N, V, ...) the cameras at the
+    start; start_agent (N, 4); state (N, 24) agent_pos ++ environment_state; start_x (N,); steps (N,)."""
 
     views: torch.Tensor
-    depth: torch.Tensor
+    points: torch.Tensor
+    colours: torch.Tensor
     intrinsics: torch.Tensor
     poses: torch.Tensor
     start_agent: torch.Tensor
@@ -63,17 +67,8 @@ class DrivingReprojectionState:
         return self.views.shape[0]
 
     def replace(self, indices: Sequence[int], other: "DrivingReprojectionState") -> "DrivingReprojectionState":
-        import dataclasses
-
-        idx = list(indices)
-        if len(idx) != other.num_envs:
-            raise ValueError(f"replacing {len(idx)} envs with a state of {other.num_envs}")
-        names = [f.name for f in dataclasses.fields(self)]
-        out = dataclasses.replace(self, **{n: getattr(self, n).copy() if isinstance(getattr(self, n), np.ndarray)
-                                           else getattr(self, n).clone() for n in names})
-        for n in names:
-            getattr(out, n)[idx] = getattr(other, n)
-        return out
+        """A copy whose envs ``indices`` are ``other``'s envs 0..len(indices)-1."""
+        return replace_rows(self, indices, other)
 
 
 def ego_transform(agent: torch.Tensor) -> torch.Tensor:
@@ -124,6 +119,8 @@ class DrivingReprojectionWorldModel:
         return cls(filler, ego, config["sim"], rule)
 
     def start(self, context_frames: dict, context_actions=None, context_state=None, seeds=None) -> DrivingReprojectionState:
+        from worldsim.conditioning.plucker import check_poses
+
         self._checked(context_frames)
         need = ("agent_pos", "environment_state", "depth", "intrinsics", "poses")
         if not isinstance(context_state, dict) or any(k not in context_state for k in need):
@@ -135,11 +132,13 @@ class DrivingReprojectionWorldModel:
         h, w = self.sim["height"], self.sim["width"]
         if tuple(depth.shape[1:]) != (len(self.cameras), h, w):
             raise ValueError(f"depth must be (N, {h}, {w}) metres per camera, got {tuple(depth.shape)}")
+        check_poses(poses)
+        points, colours = self.filler.lift(views, depth, k, poses)
         agent = torch.as_tensor(np.asarray(context_state["agent_pos"], np.float64))
         env = torch.as_tensor(np.asarray(context_state["environment_state"], np.float64))
         state = torch.cat([agent, env], dim=1)
-        return DrivingReprojectionState(views, depth, k, poses, agent.clone(), state, agent[:, 0].numpy().copy(),
-                                        np.zeros(len(agent), np.int64))
+        return DrivingReprojectionState(views, points, colours, k, poses, agent.clone(), state,
+                                        agent[:, 0].numpy().copy(), np.zeros(len(agent), np.int64))
 
     def encode(self, frames: dict) -> torch.Tensor:
         """{cam: uint8 (N, H, W, 3)} -> (N, V, 3, H, W) in [-1, 1], cameras in the model's order."""
@@ -167,8 +166,7 @@ class DrivingReprojectionWorldModel:
         before = state.state[:, :AGENT_DIM]
         agent = self.ego.step(before, a)
         env = carry_traffic(state.state[:, AGENT_DIM:], before, agent)
-        new = DrivingReprojectionState(state.views, state.depth, state.intrinsics, state.poses, state.start_agent,
-                                       torch.cat([agent, env], dim=1), state.start_x, state.steps + 1)
+        new = dataclasses.replace(state, state=torch.cat([agent, env], dim=1), steps=state.steps + 1)
         frames = self.decode(self.render(new) if render else torch.zeros_like(state.views))
         reward, success, crashed = self._rules(state, new)
         extras = {"agent_pos": agent.float().numpy(), "environment_state": env.float().numpy(),
@@ -182,8 +180,8 @@ class DrivingReprojectionWorldModel:
         moved = ego_transform(state.state[:, :AGENT_DIM].double()) @ torch.linalg.inv(ego_transform(state.start_agent))
         poses_t = moved[:, None] @ state.poses                                          # (N, V, 4, 4)
         rep = lambda x: x[:, None].expand(n, v, *x.shape[1:]).flatten(0, 1)          # noqa: E731  every target camera
-        view = self.filler.reproject_views(rep(state.views), rep(state.depth), rep(state.intrinsics), rep(state.poses),
-                                           state.intrinsics.flatten(0, 1), poses_t.flatten(0, 1))
+        view = self.filler.see(rep(state.points), rep(state.colours), state.intrinsics.flatten(0, 1),
+                               poses_t.flatten(0, 1), tuple(state.views.shape[-2:]))
         out = self.filler.complete(state.views.flatten(0, 1), view, state.poses.flatten(0, 1), poses_t.flatten(0, 1))
         return out.view(n, v, *out.shape[1:])
 
