@@ -15,6 +15,7 @@ from assets import asset_path
 from envs.arguments import named_arguments
 from envs.camera_rendering import CameraRendering
 from envs.contract import check_cameras, image_hw, observation_space, validate_action
+from envs.random_looks import RandomLooks
 from envs.render.gl import mujoco
 from envs.render.mujoco_source import MujocoRenderSource
 
@@ -41,7 +42,7 @@ def state_outcome(agent_pos, environment_state) -> tuple[np.ndarray, np.ndarray]
 
 
 @named_arguments
-class TabletopPushEnv(CameraRendering, gym.Env):
+class TabletopPushEnv(RandomLooks, CameraRendering, gym.Env):
     """
     ## Description
     A blue cylindrical pusher moves in the plane of a textured table; it must push a red block
@@ -78,12 +79,15 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     ## Arguments
     ``cameras`` (subset of ``top``, ``front``, ``side``; default ``("top", "front")``),
     ``image_size`` (int or (H, W); default 64), ``terminate_on_success`` (default True),
-    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame). Reset
-    option ``render`` (default True): False skips rendering for that episode.
+    ``render_mode`` (``"rgb_array"``: ``render()`` returns the first camera's frame), ``looks``
+    (None, the default: the scene as modelled; a seed: every episode rendered in a random look
+    drawn from that seed and the reset seed: materials, lights, a small camera offset, sensor
+    noise; ``envs.random_looks``). Reset option ``render`` (default True): False skips rendering
+    for that episode.
 
     ## Version History
-    * v0: initial version; the ``render`` reset option was added later and changes nothing for
-      a caller who does not pass it.
+    * v0: initial version; the ``render`` reset option and the ``looks`` argument were added
+      later and change nothing for a caller who does not pass them.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
@@ -94,13 +98,14 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     max_speed = 0.5
 
     def __init__(self, cameras=("top", "front"), image_size=64, terminate_on_success=True,
-                 render_mode: str | None = "rgb_array"):
+                 render_mode: str | None = "rgb_array", looks: int | None = None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r}; allowed: 'rgb_array' or None")
         self.cameras = check_cameras(cameras, CAMERAS)
         self.height, self.width = image_hw(image_size)
         self.render_mode = render_mode
         self.terminate_on_success = bool(terminate_on_success)
+        self._init_looks(looks)
         self.model = mujoco.MjModel.from_xml_path(str(asset_path("mjcf/tabletop_push.xml")))
         self.data = mujoco.MjData(self.model)
         self.n_substeps = round(self.control_dt / self.model.opt.timestep)
@@ -145,6 +150,7 @@ class TabletopPushEnv(CameraRendering, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._episode_rendering(options)
+        self._episode_look(seed)
         pusher, block, goal = self._sample_layout()
         mujoco.mj_resetData(self.model, self.data)
         pusher0 = self.model.body("pusher").pos[:2]

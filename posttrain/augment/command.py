@@ -4,12 +4,18 @@
     worldsim augment --model M --source replicator:renders/ --out runs/aug controls.names=[edge,depth] \
         controls.edge.where=[pusher] controls.edge.elsewhere=0
 
-For every source episode and every look (a seed), control maps are computed from the source's
-frames, depth and segmentation (worldsim/conditioning/), new frames are generated with the
-transfer model (posttrain/transfer/sample.py) and an episode is written with the original
-actions, states, rewards, success flags and length, only ``observation.images.<cam>`` replaced.
-Episode ``e * looks + k`` is look ``k`` of source episode ``e``. The control settings start from
-the model's own (``controls.*`` overrides change names, presets, weights and ``where`` masks).
+For every source episode and every look (a seed), new frames are generated and an episode is
+written with the original actions, states, rewards, success flags and length, only
+``observation.images.<cam>`` replaced. Episode ``e * looks + k`` is look ``k`` of source episode
+``e``; its seed is ``seed + k`` (``shared_looks=true``, the default) or a draw of its own
+(``shared_looks=false``: every episode in looks no other episode has). Two kinds of model:
+- a transfer DiT (``worldsim posttrain transfer``): control maps are computed from the source's
+  frames, depth and segmentation (worldsim/conditioning/) and the clip is sampled from noise
+  (posttrain/transfer/sample.py); the control settings start from the model's own (``controls.*``
+  overrides change names, presets, weights and ``where`` masks);
+- a look renderer (``posttrain/transfer/look_export.py``): the source's frames, depth and
+  segmentation are redrawn in the look the seed draws (materials, lights, gain, sensor noise);
+  it takes all three, unweighted.
 
 Resumable: finished episodes are staged under ``<out>/.worldsim/``; rerunning the same command
 continues, and a finished ``--out`` is returned as is. An ``--out`` holding anything else (another
@@ -27,8 +33,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from posttrain.augment.config import AugmentConfig, resolve_config
-from worldsim.conditioning.controls import compute_controls, control_weights
+from posttrain.augment.generators import Generator, look_seed
 from worldsim.config import to_dict
 from worldsim.io.files import remove_partial
 from worldsim.io.lock import contents, hold_folder
@@ -58,20 +63,6 @@ def _claim(out: Path, manifest: dict) -> bool:
     return bool(saved and saved.get("status") == "complete")
 
 
-def _generate(net, codec, mcfg, cfg: AugmentConfig, inputs, look: int) -> np.ndarray:
-    from posttrain.common.latents import encode_frames
-    from posttrain.transfer.config import sample_config
-    from posttrain.transfer.sample import control_tensors, generate_episode, weight_tensors
-
-    maps = control_tensors(compute_controls(inputs, cfg.controls))
-    weights = weight_tensors(control_weights(inputs, cfg.controls))
-    scfg = sample_config(mcfg)
-    scfg.steps = cfg.steps or scfg.steps
-    latent_shape = tuple(encode_frames(codec, inputs.rgb[:1] if inputs.rgb is not None else
-                                       np.zeros((1, *inputs.shape()[1:], 3), np.uint8)).shape[1:])
-    return generate_episode(net, codec, maps, weights, cfg.seed + look, scfg, latent_shape)
-
-
 def augment_command(model, data, source, out, config_yaml=None, overrides=()) -> Path:
     """Run (or resume) ``worldsim augment`` into ``out``, holding its lock (one run per folder)."""
     from worldsim.io.lock import check_folder_path
@@ -83,14 +74,12 @@ def augment_command(model, data, source, out, config_yaml=None, overrides=()) ->
 
 def _augment(model, data, source, out, config_yaml=None, overrides=()) -> Path:
     from posttrain.augment.sources import open_source
-    from posttrain.transfer.checkpoint import load_transfer_model
 
-    net, mcfg, codec = load_transfer_model(model)
-    cfg = resolve_config(mcfg.controls, config_yaml, overrides)
-    cfg.check(list(net.branches))
-    src = open_source(data, source, cfg.camera or mcfg.camera, cfg.controls.names)
-    if mcfg.image_hw and tuple(mcfg.image_hw) != tuple(src.image_hw):
-        raise ValueError(f"the model was trained on {mcfg.image_hw[0]}x{mcfg.image_hw[1]} frames; the source's "
+    gen = Generator(model, config_yaml, overrides)
+    cfg = gen.cfg
+    src = open_source(data, source, cfg.camera or gen.camera, cfg.controls.names)
+    if gen.image_hw and tuple(gen.image_hw) != tuple(src.image_hw):
+        raise ValueError(f"the model was trained on {gen.image_hw[0]}x{gen.image_hw[1]} frames; the source's "
                          f"{src.image_key} is {src.image_hw[0]}x{src.image_hw[1]}; use a model for that size")
     episodes = list(cfg.episodes) or list(range(src.num_episodes))
     bad = [e for e in episodes if not 0 <= e < src.num_episodes]
@@ -106,7 +95,7 @@ def _augment(model, data, source, out, config_yaml=None, overrides=()) -> Path:
         for e, k in tqdm(jobs, desc="augmenting", unit="episode", dynamic_ncols=True):
             path = staged / f"ep{e:06d}_look{k:03d}.npy"
             if not path.is_file():
-                frames = _generate(net, codec, mcfg, cfg, src.episode(e)[1], k)
+                frames = gen(src.episode(e)[1], look_seed(cfg, e, k))
                 np.save(path.with_suffix(".tmp.npy"), frames, allow_pickle=False)
                 path.with_suffix(".tmp.npy").replace(path)
     _assemble(src, jobs, out, manifest, staged)

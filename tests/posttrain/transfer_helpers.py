@@ -2,6 +2,7 @@
 
     data = tiny_transfer_data(tmp / "data")               # 2 layouts x 2 looks, 5 frames, 32 px
     run = tiny_transfer_run(tmp / "run", data, base="")   # a fresh pixels:4 DiT + branches, 2 steps
+    model = tiny_look_model(tmp / "look", data)          # a look renderer, 2 steps, exported
 """
 
 from __future__ import annotations
@@ -27,3 +28,15 @@ def tiny_transfer_run(out: Path, data: Path, base: str = "", extra=()) -> Path:
 
     overrides = list(TINY_TRAIN) + ([] if base else ["tokenizer=pixels:4", *TINY_MODEL]) + list(extra)
     return posttrain_stage("transfer", base, str(data), str(out), overrides=overrides)
+
+
+def tiny_look_model(root: Path, data: Path, steps: int = 2) -> Path:
+    """A look renderer trained ``steps`` steps on ``data`` (32 px), exported to ``root / "model"``."""
+    from posttrain.transfer.look_config import LookRendererConfig, LookTrainConfig
+    from posttrain.transfer.look_export import export
+    from posttrain.transfer.look_train import train
+
+    net = LookRendererConfig(image_size=32, channels=[16, 32], cond_dim=16, groups=4)
+    train(LookTrainConfig(data=str(data), out=str(root / "run"), net=net, steps=steps, batch_size=4,
+                          holdout_layouts=1, ckpt_every=steps, warmup_steps=1, lr=3e-3))
+    return export(str(root / "run"), str(root / "model"))

@@ -2,10 +2,12 @@
 
 Each layout (a policy episode) is written ``looks`` times, each look an episode of its own with
 the same actions and states: ``observation.images.<cam>`` is the randomised look (materials,
-lights, a small camera offset, sensor noise; worldsim/generation/randomize.py), and the same
+lights, a small camera offset, sensor noise; worldsim/looks/randomize.py), and the same
 (offset) camera's canonical render rides along as ``observation.canonical.<cam>`` (video; edges and
 blur are computed from it, as they would be from a plain render at augment time) with
-``observation.depth.<cam>`` and ``observation.segmentation.<cam>``. The env's physics is untouched.
+``observation.depth.<cam>`` and ``observation.segmentation.<cam>``; ``observation.look`` is the
+look's parameters as one vector (worldsim/looks/vector.py), the same on every frame of
+the episode. The env's physics is untouched.
 
     python -m posttrain.transfer.data --out runs/transfer_data episodes=32 looks=3 max_steps=40
     write_randomized_dataset(RandomizedDataConfig(out="runs/transfer_data", episodes=4))
@@ -25,7 +27,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from worldsim.generation.features import HWC
-from worldsim.generation.randomize import RandomizeConfig, add_sensor_noise, applied, sample_look
+from worldsim.looks.randomize import RandomizeConfig, SceneLooks, add_sensor_noise, applied, sample_look
+from worldsim.looks.vector import LookSpace
 
 ENV_ID = "worldsim/TabletopPush-v0"
 
@@ -48,13 +51,14 @@ class RandomizedDataConfig:
                 raise ValueError(f"{name}={getattr(self, name)}; need at least 1")
 
 
-def features(cam: str, size: int) -> dict[str, dict]:
+def features(cam: str, size: int, look_dim: int) -> dict[str, dict]:
     vec = lambda n: {"dtype": "float32", "shape": (n,), "names": None}  # noqa: E731
     flag = {"dtype": "bool", "shape": (1,), "names": None}
     return {f"observation.images.{cam}": {"dtype": "video", "shape": (size, size, 3), "names": HWC},
             f"observation.canonical.{cam}": {"dtype": "video", "shape": (size, size, 3), "names": HWC},
             f"observation.depth.{cam}": {"dtype": "float32", "shape": (size, size, 1), "names": HWC},
             f"observation.segmentation.{cam}": {"dtype": "uint8", "shape": (size, size, 1), "names": HWC},
+            "observation.look": vec(look_dim),
             "observation.state": vec(2), "observation.environment_state": vec(4), "action": vec(2),
             "next.reward": {"dtype": "float32", "shape": (1,), "names": None}, "next.done": flag, "next.success": flag}
 
@@ -94,8 +98,10 @@ def record_layout(env, policy, seed: int, cfg: RandomizedDataConfig) -> list[dic
         if done:
             break
     shared = {k: np.stack([s[1][k] for s in steps]) for k in steps[0][1]}
-    return [{**shared, **{k: np.stack([s[0][i][k] for s in steps]) for k in steps[0][0][i]}}
-            for i in range(cfg.looks)]
+    space = LookSpace.of(env.model)
+    vectors = [np.repeat(space.vector(look)[None], len(steps), axis=0) for look in looks]
+    return [{**shared, "observation.look": vectors[i],
+             **{k: np.stack([s[0][i][k] for s in steps]) for k in steps[0][0][i]}} for i in range(cfg.looks)]
 
 
 def write_randomized_dataset(cfg: RandomizedDataConfig) -> Path:
@@ -116,9 +122,11 @@ def write_randomized_dataset(cfg: RandomizedDataConfig) -> Path:
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     extra = {"worldsim": {"segmentation_labels": {str(k): v for k, v in env.render_source.labels.items()},
-                          "randomized_looks": cfg.looks, "layouts": cfg.episodes}}
+                          "randomized_looks": cfg.looks, "layouts": cfg.episodes,
+                          "scene_looks": SceneLooks.of(env.model).to_dict()}}
     writer = LeRobotWriter(partial, WriterConfig(fps=10, robot_type="TabletopPush-v0", crf=12, extra_info=extra,
-                                                 features=features(cfg.camera, cfg.image_size)))
+                                                 features=features(cfg.camera, cfg.image_size,
+                                                                           LookSpace.of(env.model).dim)))
     for e in tqdm(range(cfg.episodes), desc="randomised layouts", unit="layout", dynamic_ncols=True):
         policy = make_policy(mix[e % len(mix)], ENV_ID, env.action_space)
         for episode in record_layout(env, policy, cfg.seed + e, cfg):

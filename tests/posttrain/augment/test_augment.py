@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import posttrain.augment.command as augment
+import posttrain.augment.generators as generators
 from posttrain.augment.command import augment_command
 from transfer_helpers import tiny_transfer_data, tiny_transfer_run
 from worldsim.data.lerobot_reader import LeRobotDatasetReader
@@ -48,7 +49,7 @@ def test_augment_keeps_actions_states_and_episode_bounds(made, tmp_path):
 def test_rerun_resumes_and_a_foreign_out_is_refused(made, tmp_path, monkeypatch):
     out = tmp_path / "aug"
     calls = []
-    real_generate = augment._generate
+    real_generate = generators._generate
 
     def counting(*args):
         calls.append(1)
@@ -57,13 +58,13 @@ def test_rerun_resumes_and_a_foreign_out_is_refused(made, tmp_path, monkeypatch)
     def killed(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(augment, "_generate", counting)
+    monkeypatch.setattr(generators, "_generate", counting)
     monkeypatch.setattr(augment, "_assemble", killed)
     with pytest.raises(KeyboardInterrupt):                       # dies after generating, before writing
         augment_command(made["run"], made["data"], None, out, None, ["steps=2", "episodes=[0,1]"])
     assert len(calls) == 2
     monkeypatch.undo()
-    monkeypatch.setattr(augment, "_generate", counting)
+    monkeypatch.setattr(generators, "_generate", counting)
     augment_command(made["run"], made["data"], None, out, None, ["steps=2", "episodes=[0,1]"])
     assert len(calls) == 2                                       # staged episodes were reused
     info = (out / "meta/info.json").stat().st_mtime_ns

@@ -134,7 +134,7 @@ def test_randomised_renders_leave_the_env_unchanged_and_vary_the_look():
     import numpy as np
 
     from envs.tabletop_push import TabletopPushEnv
-    from worldsim.generation.randomize import RandomizeConfig, sample_look
+    from worldsim.looks.randomize import RandomizeConfig, sample_look
     from worldsim.generation.transfer_data import render_looks
 
     plain, looked = (TabletopPushEnv(cameras=("top",), image_size=32) for _ in range(2))
