@@ -55,7 +55,7 @@ def _controls(inputs, cfg, setting):
     return control_tensors(compute_controls(inputs, ccfg)), weight_tensors(control_weights(inputs, ccfg))
 
 
-def _scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
+def scores(frames_per_seed, edges, seg, thresholds) -> dict[str, float]:
     from posttrain.transfer.metrics import edge_f1, look_diversity, segmentation_agreement
 
     f1 = [edge_f1(f, edges, *thresholds) for f in frames_per_seed]
@@ -97,11 +97,11 @@ def run(model: str, data: str, episodes: int, frames: int, seeds: int, steps: in
             maps, weights = _controls(inputs, cfg, setting)
             outs = [generate_episode(net, codec, maps, weights, s, scfg, latent_shape, length=len(seg))
                     for s in range(seeds)]
-            rows.setdefault(name, []).append(_scores(outs, edges, seg, thresholds))
+            rows.setdefault(name, []).append(scores(outs, edges, seg, thresholds))
         first = e - e % looks
         key = f"observation.images.{cfg.camera}"
         truth = [reader.read_episode(k)[key][:frames] for k in range(first, first + looks)]
-        rows.setdefault("truth (randomised renders)", []).append(_scores(truth, edges, seg, thresholds))
+        rows.setdefault("truth (randomised renders)", []).append(scores(truth, edges, seg, thresholds))
     table = {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
     return {"model": model, "data": data, "episodes": chosen, "frames": frames, "seeds": seeds,
             "sample_steps": scfg.steps, "sampler": scfg.sampler, "clip_len": scfg.clip_len,

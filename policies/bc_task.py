@@ -34,6 +34,8 @@ class PolicyTaskConfig:
     split_seed: int = 0
     fraction: float = 1.0          # share of the training episodes used (nested: 5% is inside 10%)
     random_shift: int = 4          # pixels of random translation augmentation (0: none)
+    colour_jitter: float = 0.0     # photometric augmentation: per frame and channel, gain 1 +- this and
+                                   # offset +- this * 128 (0: none)
     eval_frames: int = 2048
     model: BCConfig = field(default_factory=BCConfig)
 
@@ -100,6 +102,16 @@ def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
     return torch.stack(crops).permute(0, 2, 3, 1).to(images.dtype)
 
 
+def colour_jitter(images: torch.Tensor, strength: float) -> torch.Tensor:
+    """Each uint8 (B, H, W, 3) frame with its own random per-channel gain and offset."""
+    if strength <= 0:
+        return images
+    b = images.shape[0]
+    gain = 1 + strength * (2 * torch.rand(b, 1, 1, 3) - 1)
+    offset = strength * 128 * (2 * torch.rand(b, 1, 1, 3) - 1)
+    return (images.float() * gain + offset).round().clamp(0, 255).to(images.dtype)
+
+
 def data_fraction(episodes: list[int], fraction: float, seed: int) -> list[int]:
     """About ``fraction`` of ``episodes`` (at least one), sorted; a smaller fraction's episodes are a
     subset of a larger one's (one shuffled order, cut at different lengths)."""
@@ -150,7 +162,7 @@ class PolicyTask:
         return FrameLoader(frames, batch_size, data_rank, data_world, seed, dataset_fingerprint(self.cfg.data))
 
     def loss(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        images = random_shift(batch["image"], self.cfg.random_shift)
+        images = colour_jitter(random_shift(batch["image"], self.cfg.random_shift), self.cfg.colour_jitter)
         target = model.normalize_action(batch["action"])  # (B, A)
         loss = nn.functional.mse_loss(model(images, batch["state"]), target)
         return loss, {}

@@ -7,8 +7,10 @@
 For every source episode and every look (a seed), new frames are generated and an episode is
 written with the original actions, states, rewards, success flags and length, only
 ``observation.images.<cam>`` replaced. Episode ``e * looks + k`` is look ``k`` of source episode
-``e``; its seed is ``seed + k`` (``shared_looks=true``, the default) or a draw of its own
-(``shared_looks=false``: every episode in looks no other episode has). Two kinds of model:
+``e`` (with ``include_source=true`` each source episode comes first, unchanged: episode
+``e * (looks + 1)`` is the source and ``e * (looks + 1) + 1 + k`` its look ``k``). A look's seed is
+``seed + k`` (``shared_looks=true``, the default) or a draw of its own (``shared_looks=false``:
+every episode in looks no other episode has). Two kinds of model:
 - a transfer DiT (``worldsim posttrain transfer``): control maps are computed from the source's
   frames, depth and segmentation (worldsim/conditioning/) and the clip is sampled from noise
   (posttrain/transfer/sample.py); the control settings start from the model's own (``controls.*``
@@ -39,6 +41,7 @@ from worldsim.io.files import remove_partial
 from worldsim.io.lock import contents, hold_folder
 
 STATE = ".worldsim"
+SOURCE = -1   # the "look" that is the source's own frames (include_source=true)
 
 
 def _file_hash(path: Path) -> str:
@@ -89,12 +92,13 @@ def _augment(model, data, source, out, config_yaml=None, overrides=()) -> Path:
     manifest = {"run": {"model": _file_hash(Path(model)), "source": src.fingerprint, "config": to_dict(cfg)}}
     if _claim(out, manifest):
         return out
-    jobs = [(e, k) for e in episodes for k in range(cfg.looks)]
+    looks = ([SOURCE] if cfg.include_source else []) + list(range(cfg.looks))
+    jobs = [(e, k) for e in episodes for k in looks]
     staged = out / STATE / "episodes"
     with torch.no_grad():
         for e, k in tqdm(jobs, desc="augmenting", unit="episode", dynamic_ncols=True):
             path = staged / f"ep{e:06d}_look{k:03d}.npy"
-            if not path.is_file():
+            if k != SOURCE and not path.is_file():
                 frames = gen(src.episode(e)[1], look_seed(cfg, e, k))
                 np.save(path.with_suffix(".tmp.npy"), frames, allow_pickle=False)
                 path.with_suffix(".tmp.npy").replace(path)
@@ -113,7 +117,8 @@ def _assemble(src, jobs, out: Path, manifest: dict, staged: Path) -> None:
                                              extra_info=extra))
     for e, k in tqdm(jobs, desc="writing dataset", unit="episode", dynamic_ncols=True):
         arrays, _, task = src.episode(e)
-        arrays[src.image_key] = np.load(staged / f"ep{e:06d}_look{k:03d}.npy", allow_pickle=False)
+        if k != SOURCE:
+            arrays[src.image_key] = np.load(staged / f"ep{e:06d}_look{k:03d}.npy", allow_pickle=False)
         writer.add_episode(arrays, task=task)
     writer.finalize()
     for part in tmp.iterdir():

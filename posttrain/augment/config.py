@@ -21,6 +21,7 @@ class AugmentConfig:
     looks: int = 1                # generated looks per source episode (seeds seed .. seed+looks-1)
     seed: int = 0
     shared_looks: bool = True     # look k is seed + k in every episode; false: each episode draws its own
+    include_source: bool = False  # also write each source episode as it is, before its looks
     steps: int = 0                # sampler steps; 0 = the model's sample_steps
     episodes: list[int] = field(default_factory=list)    # [] = every episode
     controls: ControlsConfig = field(default_factory=ControlsConfig)

@@ -40,6 +40,7 @@ class LookTrainConfig:
     lr: float = 1e-3
     warmup_steps: int = 100
     weight_decay: float = 1e-4
+    input_looks: float = 0.0      # share of samples drawn from another look's frame instead of the canonical one
     holdout_layouts: int = 8      # the last layouts (all their looks), kept out for metrics.json
     ckpt_every: int = 250
     seed: int = 0
@@ -50,5 +51,7 @@ class LookTrainConfig:
             raise ValueError("data=DATASET and out=RUN_FOLDER are required")
         if self.net.image_size % self.net.patch:
             raise ValueError(f"net.image_size={self.net.image_size} must be a multiple of net.patch={self.net.patch}")
+        if not 0.0 <= self.input_looks <= 1.0:
+            raise ValueError(f"input_looks={self.input_looks}; allowed: a share in [0, 1]")
         if self.holdout_layouts < 1:
             raise ValueError(f"holdout_layouts={self.holdout_layouts}; need at least 1 for metrics.json")

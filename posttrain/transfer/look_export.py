@@ -58,9 +58,9 @@ class LookModel:
         return sample_vector(self.scene, seed)
 
     @torch.no_grad()
-    def render(self, inputs, seed: int, batch: int = 64) -> np.ndarray:
+    def render(self, inputs, seed: int, sensor_noise: bool = True, batch: int = 64) -> np.ndarray:
         """Every frame of ``inputs`` (ControlInputs with rgb, depth, segmentation) in the look of ``seed``,
-        with that look's sensor noise: uint8 (T, H, W, 3)."""
+        with that look's sensor noise (unless ``sensor_noise`` is False): uint8 (T, H, W, 3)."""
         from worldsim.looks.randomize import add_sensor_noise
 
         missing = [n for n in NEEDS if getattr(inputs, n) is None]
@@ -78,8 +78,11 @@ class LookModel:
             frames = self.renderer(rgb / 127.5 - 1, torch.from_numpy(np.array(inputs.depth[i:i + batch], np.float32)),
                                    classes[i:i + batch], torch.from_numpy(vector).expand(len(rgb), -1))
             out.append(((frames.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy())
+        frames = np.concatenate(out)
+        if not sensor_noise:
+            return frames
         rng = np.random.default_rng([seed, 1])
-        return np.stack([add_sensor_noise(f, look, rng) for f in np.concatenate(out)])
+        return np.stack([add_sensor_noise(f, look, rng) for f in frames])
 
 
 def export(run: str, out: str) -> Path:

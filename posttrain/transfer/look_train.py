@@ -6,7 +6,9 @@
 A sample is one frame of one look: the canonical render of the look's (offset) camera, its depth and
 segmentation, the look's vector (``observation.look``) and, as the target, the frame rendered in that
 look (``observation.images.<cam>``, sensor noise and all; the loss is the absolute error, so the noise
-averages out). The last ``holdout_layouts`` layouts, every look of them, are kept out for
+averages out). With ``input_looks`` a share of the samples start from the same moment in another
+look instead of the canonical frame, so a frame in any look (a real photo, a Replicator render) can be
+redrawn. The last ``holdout_layouts`` layouts, every look of them, are kept out for
 ``metrics.json``: PSNR of the rendered looks against the true ones, and of the canonical frame (what
 the renderer starts from). Checkpoints (safetensors) as ``posttrain.pixel_unet.train`` writes them;
 rerunning resumes.
@@ -33,6 +35,7 @@ class LookFrames:
     classes: torch.Tensor     # (N, H, W) uint8 class index
     look: torch.Tensor        # (N, D) float32
     layout: np.ndarray        # (N,) the layout (policy episode) each frame belongs to
+    siblings: np.ndarray      # (N, looks) the rows of the same moment of the layout in each of its looks
 
 
 def renderer_config(reader, cfg: LookTrainConfig) -> LookRendererConfig:
@@ -59,6 +62,8 @@ def load_look_frames(reader, camera: str, classes: list[str]) -> LookFrames:
 
     labels, looks = dataset_labels(reader), int(reader.info.get("worldsim", {}).get("randomized_looks", 1))
     parts: dict[str, list] = {k: [] for k in ("canonical", "target", "depth", "classes", "look", "layout")}
+    lengths = np.asarray(reader.episode_lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     for e in range(reader.num_episodes):
         ep = reader.read_episode(e)
         parts["canonical"].append(ep[f"observation.canonical.{camera}"])
@@ -70,13 +75,29 @@ def load_look_frames(reader, camera: str, classes: list[str]) -> LookFrames:
         parts["layout"].append(np.full(len(ep["observation.look"]), e // looks))
     cat = {k: np.concatenate(v) for k, v in parts.items()}
     image = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()  # noqa: E731
+    first = starts[(cat["layout"] * looks)[:, None] + np.arange(looks)]          # (N, looks) episode starts
+    moment = np.arange(len(cat["layout"])) - np.repeat(starts, lengths)          # each row's frame index
     return LookFrames(image(cat["canonical"]), image(cat["target"]), torch.from_numpy(cat["depth"]),
-                      torch.from_numpy(cat["classes"]), torch.from_numpy(cat["look"]), cat["layout"])
+                      torch.from_numpy(cat["classes"]), torch.from_numpy(cat["look"]), cat["layout"],
+                      first + moment[:, None])
 
 
-def render(renderer: LookRenderer, frames: LookFrames, rows) -> torch.Tensor:
-    return renderer(frames.canonical[rows].float() / 127.5 - 1, frames.depth[rows].float(),
-                    frames.classes[rows].long(), frames.look[rows])
+def render(renderer: LookRenderer, frames: LookFrames, rows, source=None) -> torch.Tensor:
+    """Frames ``rows`` in their looks, drawn from their canonical frames (or ``source``, uint8 images)."""
+    source = frames.canonical[rows] if source is None else source
+    return renderer(source.float() / 127.5 - 1, frames.depth[rows].float(), frames.classes[rows].long(),
+                    frames.look[rows])
+
+
+def sources(frames: LookFrames, rows: np.ndarray, share: float, rng) -> torch.Tensor:
+    """The images ``rows`` are drawn from: their canonical frames, except for a ``share`` of them the same
+    moment in another look of the layout."""
+    out = frames.canonical[rows].clone()
+    if share > 0 and frames.siblings.shape[1] > 1:
+        pick = frames.siblings[rows, rng.integers(0, frames.siblings.shape[1], len(rows))]
+        swap = (rng.random(len(rows)) < share) & (pick != rows)
+        out[torch.from_numpy(swap)] = frames.target[pick[swap]]
+    return out
 
 
 @torch.no_grad()
@@ -112,7 +133,8 @@ def train(cfg: LookTrainConfig) -> Path:
 
     def batch_loss(step: int, rng, gen):
         rows = rng.choice(train_rows, cfg.batch_size)
-        return (render(renderer, frames, rows) - (frames.target[rows].float() / 127.5 - 1)).abs().mean(), ""
+        out = render(renderer, frames, rows, sources(frames, rows, cfg.input_looks, rng))
+        return (out - (frames.target[rows].float() / 127.5 - 1)).abs().mean(), ""
 
     ckpt = fit(renderer, cfg, batch_loss, lr_at, "train look renderer")
     write_json(out / "metrics.json", held_out_psnr(renderer.eval(), frames, held), indent=2)

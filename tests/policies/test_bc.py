@@ -132,3 +132,18 @@ def test_data_fraction_is_nested_and_refuses_bad_shares():
     for bad in (0.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="fraction"):
             data_fraction(episodes, bad, seed=0)
+
+
+def test_colour_jitter_changes_each_frames_colours_and_keeps_its_pixels_in_place():
+    import torch
+
+    from policies.bc_task import colour_jitter
+
+    torch.manual_seed(0)
+    images = torch.zeros(4, 8, 8, 3, dtype=torch.uint8)
+    images[:, 2:5, 2:5] = 200
+    out = colour_jitter(images, 0.5)
+    assert out.dtype == torch.uint8 and torch.equal(colour_jitter(images, 0.0), images)
+    bright, dark = out[:, 3, 3].float(), out[:, 0, 0].float()
+    assert (bright > dark).all()                                 # the square stays where it was, brighter
+    assert len({tuple(c.tolist()) for c in out[:, 3, 3]}) == 4   # each frame its own colours

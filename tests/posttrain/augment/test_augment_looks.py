@@ -58,3 +58,15 @@ def test_controls_the_renderer_does_not_take_and_missing_inputs_are_clear_errors
         augment_command(model, data, None, tmp_path / "c", None, ["controls.segmentation.where=[block]"])
     with pytest.raises(ValueError, match="'depth' needs the feature 'observation.depth.top'"):
         augment_command(model, made["plain"], None, tmp_path / "d", None, [])
+
+
+def test_include_source_writes_each_source_episode_before_its_looks(made, tmp_path):
+    out = augment_command(made["model"], made["data"], None, tmp_path / "aug", None,
+                          ["looks=2", "include_source=true", "shared_looks=false"])
+    src, aug = LeRobotDatasetReader(made["data"]), LeRobotDatasetReader(out)
+    assert aug.num_episodes == 3 * src.num_episodes
+    for e in range(src.num_episodes):
+        a = src.read_episode(e)["observation.images.top"].astype(int)
+        kept, *looks = (aug.read_episode(3 * e + k)["observation.images.top"] for k in range(3))
+        assert np.abs(kept - a).mean() < 3                       # the source's frames (re-encoded once)
+        assert all(np.abs(look - a).mean() > 2 for look in looks)

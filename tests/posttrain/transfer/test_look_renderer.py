@@ -81,3 +81,21 @@ def test_data_without_looks_is_refused(tmp_path, artifacts):
 
     with pytest.raises(ValueError, match="has no looks.*posttrain.transfer.data"):
         train(LookTrainConfig(data=artifacts["data"], out=str(tmp_path / "run"), steps=1))
+
+
+def test_input_looks_draw_a_share_of_samples_from_the_same_moment_in_another_look(data):
+    from posttrain.transfer.look_train import load_look_frames, sources
+    from worldsim.data.lerobot_reader import LeRobotDatasetReader
+
+    reader = LeRobotDatasetReader(data)
+    frames = load_look_frames(reader, "top", ["background", "floor", "table", "goal", "pusher", "block"])
+    starts = np.concatenate([[0], np.cumsum(reader.episode_lengths)[:-1]])
+    rows = np.array([starts[0] + 1, starts[3] + 2])          # layout 0 look 0 frame 1, layout 1 look 1 frame 2
+    np.testing.assert_array_equal(frames.siblings[rows], [[starts[0] + 1, starts[1] + 1], [starts[2] + 2, starts[3] + 2]])
+    rng = np.random.default_rng(0)
+    assert torch.equal(sources(frames, rows, 0.0, rng), frames.canonical[rows])
+    swapped = sources(frames, rows, 1.0, rng)
+    for row, image in zip(rows, swapped):
+        other = [r for r in frames.siblings[row] if r != row]
+        assert torch.equal(image, frames.target[other[0]]) or torch.equal(image, frames.canonical[row])
+    assert not torch.equal(swapped, frames.canonical[rows])
