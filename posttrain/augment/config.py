@@ -22,6 +22,8 @@ class AugmentConfig:
     seed: int = 0
     shared_looks: bool = True     # look k is seed + k in every episode; false: each episode draws its own
     include_source: bool = False  # also write each source episode as it is, before its looks
+    colours: dict[str, list[float]] = field(default_factory=dict)   # look renderer: {material: [r, g, b]}
+                                  # set in every look (e.g. colours.table=[0.8,0.1,0.1])
     steps: int = 0                # sampler steps; 0 = the model's sample_steps
     episodes: list[int] = field(default_factory=list)    # [] = every episode
     controls: ControlsConfig = field(default_factory=ControlsConfig)

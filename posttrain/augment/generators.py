@@ -37,6 +37,7 @@ class Generator:
             self.cfg = resolve_config(ControlsConfig(names=list(LookModel.names)), config_yaml, overrides)
             self.cfg.check(LookModel.names)
             check_look_controls(self.cfg.controls, LookModel.names)
+            self.model.check_colours(self.cfg.colours)
             self.camera, self.image_hw = self.model.camera, self.model.image_hw
         else:
             from posttrain.transfer.checkpoint import load_transfer_model
@@ -44,11 +45,13 @@ class Generator:
             self.net, self.mcfg, self.codec = load_transfer_model(model)
             self.cfg = resolve_config(self.mcfg.controls, config_yaml, overrides)
             self.cfg.check(list(self.net.branches))
+            if self.cfg.colours:
+                raise ValueError("colours= asks a look renderer for material colours; this transfer DiT takes none")
             self.camera, self.image_hw = self.mcfg.camera, self.mcfg.image_hw
 
     def __call__(self, inputs, seed: int) -> np.ndarray:
         if self.look:
-            return self.model.render(inputs, seed)
+            return self.model.render(inputs, seed, colours=dict(self.cfg.colours))
         return _generate(self.net, self.codec, self.mcfg, self.cfg, inputs, seed)
 
 

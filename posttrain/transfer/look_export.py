@@ -4,6 +4,7 @@
     model = LookModel.load("assets/world_models/look_tabletop")
     vector, look = model.look(seed=7)                       # a look, repeatable from its seed
     frames = model.render(inputs, seed=7)                   # ControlInputs (rgb, depth, segmentation) -> uint8
+    frames = model.render(inputs, seed=7, colours={"table": [0.8, 0.1, 0.1]})   # that look with a red table
 
 The folder holds ``config.yaml`` (architecture ``look_renderer``, the network with the snapshot of
 the scene whose looks it draws, the camera), ``model.safetensors`` and the run's ``metrics.json``.
@@ -20,6 +21,7 @@ import torch
 
 from posttrain.transfer.look_config import ARCHITECTURE, LookRendererConfig
 from posttrain.transfer.look_renderer import LookRenderer, class_indices
+from worldsim.looks.randomize import RandomizeConfig
 
 NEEDS = ("rgb", "depth", "segmentation")
 
@@ -52,15 +54,31 @@ class LookModel:
         load_tensor_state(renderer, read_tensors(Path(path) / "model.safetensors"))
         return cls(renderer.eval().requires_grad_(False), config["camera"])
 
-    def look(self, seed: int):
-        from worldsim.looks.vector import sample_vector
+    def look(self, seed: int, colours: dict | None = None):
+        """(vector, Look) of the look ``seed`` draws, with ``colours`` ({material: [r, g, b] in 0-1})
+        set in it: a look asked for by its parameters."""
+        from worldsim.looks.randomize import sample_look
+        from worldsim.looks.vector import LookSpace
 
-        return sample_vector(self.scene, seed)
+        look = sample_look(self.scene, np.random.default_rng(seed), RandomizeConfig())
+        for name, rgb in (colours or {}).items():
+            look.mat_rgba[self.scene.materials.index(name), :3] = rgb
+        return LookSpace.of(self.scene).vector(look), look
+
+    def check_colours(self, colours: dict) -> None:
+        for name, rgb in colours.items():
+            if name not in self.scene.materials:
+                raise ValueError(f"colours.{name}: the scene has no material {name!r}; it has: "
+                                 f"{', '.join(self.scene.materials)}")
+            if len(rgb) != 3 or not all(0.0 <= float(c) <= 1.0 for c in rgb):
+                raise ValueError(f"colours.{name}={list(rgb)}; give [r, g, b], each in [0, 1]")
 
     @torch.no_grad()
-    def render(self, inputs, seed: int, sensor_noise: bool = True, batch: int = 64) -> np.ndarray:
-        """Every frame of ``inputs`` (ControlInputs with rgb, depth, segmentation) in the look of ``seed``,
-        with that look's sensor noise (unless ``sensor_noise`` is False): uint8 (T, H, W, 3)."""
+    def render(self, inputs, seed: int, sensor_noise: bool = True, colours: dict | None = None,
+               batch: int = 64) -> np.ndarray:
+        """Every frame of ``inputs`` (ControlInputs with rgb, depth, segmentation) in the look of ``seed``
+        (with ``colours`` set, see ``look``), with that look's sensor noise (unless ``sensor_noise`` is
+        False): uint8 (T, H, W, 3)."""
         from worldsim.looks.randomize import add_sensor_noise
 
         missing = [n for n in NEEDS if getattr(inputs, n) is None]
@@ -70,7 +88,7 @@ class LookModel:
         if tuple(inputs.rgb.shape[1:3]) != self.image_hw:
             raise ValueError(f"the look renderer draws {self.image_hw[0]}x{self.image_hw[1]} frames; the source's are "
                              f"{inputs.rgb.shape[1]}x{inputs.rgb.shape[2]}")
-        vector, look = self.look(seed)
+        vector, look = self.look(seed, colours)
         classes = torch.from_numpy(class_indices(inputs.segmentation, inputs.labels, self.renderer.cfg.classes))
         out = []
         for i in range(0, len(inputs.rgb), batch):

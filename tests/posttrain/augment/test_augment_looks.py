@@ -70,3 +70,23 @@ def test_include_source_writes_each_source_episode_before_its_looks(made, tmp_pa
         kept, *looks = (aug.read_episode(3 * e + k)["observation.images.top"] for k in range(3))
         assert np.abs(kept - a).mean() < 3                       # the source's frames (re-encoded once)
         assert all(np.abs(look - a).mean() > 2 for look in looks)
+
+
+def test_material_colours_can_be_asked_for_and_bad_ones_are_refused(made, tmp_path):
+    from posttrain.transfer.look_export import LookModel
+    from worldsim.looks.vector import LookSpace
+
+    model = LookModel.load(made["model"])
+    start = LookSpace.of(model.scene).colour_index("table")
+    for seed in (0, 1):
+        vector, look = model.look(seed, {"table": [0.9, 0.1, 0.2]})
+        np.testing.assert_allclose(vector[start:start + 3], [0.9, 0.1, 0.2], rtol=1e-6)
+        rest = np.r_[0:start, start + 3:len(vector)]
+        np.testing.assert_array_equal(vector[rest], model.look(seed)[0][rest])   # the rest is the seed's look
+    out = augment_command(made["model"], made["data"], None, tmp_path / "red", None,
+                          ["looks=1", "colours.table=[0.9,0.1,0.2]", "episodes=[0]"])
+    assert LeRobotDatasetReader(out).num_episodes == 1
+    with pytest.raises(ValueError, match="no material 'chrome'; it has: table, floor"):
+        augment_command(made["model"], made["data"], None, tmp_path / "a", None, ["colours.chrome=[1,0,0]"])
+    with pytest.raises(ValueError, match=r"colours.table=\[2.0, 0.0, 0.0\]; give \[r, g, b\], each in \[0, 1\]"):
+        augment_command(made["model"], made["data"], None, tmp_path / "b", None, ["colours.table=[2,0,0]"])
