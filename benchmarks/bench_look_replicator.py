@@ -1,15 +1,16 @@
 """A look renderer on Replicator folders whose frames are already in random looks, through ``worldsim augment``.
 
     OMP_NUM_THREADS=1 MUJOCO_GL=egl .venv/bin/python -m benchmarks.bench_look_replicator \
-        --model assets/world_models/look_tabletop --out runs/look/replicator [--layouts 6 --frames 40 --looks 5]
+        --model assets/world_models/look_tabletop --out runs/look/replicator [--layouts 6 --frames 40 --looks 20]
 
 For each layout (TabletopPush seeds 2000, 2001, ...), the expert's episode is rendered with
 ``looks=7000`` (a random look per episode: materials, lights, camera offset, sensor noise) and
-written by our ``ReplicatorWriter`` (RGB in that look, depth, segmentation, camera parameters),
-then ``worldsim augment --source replicator:DIR looks=N shared_looks=false`` redraws it in N looks
-(each layout its own). The same numbers
-as ``bench_look_renderer.py``: edge F1 against the canonical render's Canny edges (the same episode
-rendered without looks), segmentation agreement, look diversity across the N looks and flicker; the
+written by our ``ReplicatorWriter`` (RGB in that look; depth, segmentation and camera parameters
+from the same moved camera),
+then ``worldsim augment --source replicator:DIR looks=N seed=i*N`` redraws layout i in N looks
+(seeds i*N .. i*N+N-1: every layout its own). The same numbers
+as ``bench_look_renderer.py``: edge F1 against the canonical render's Canny edges (the scene's own look
+from the same moved camera), segmentation agreement, look diversity across the N looks and flicker; the
 Replicator frames themselves (one random look each) are the reference row.
 """
 
@@ -34,21 +35,18 @@ def write_layout(folder: Path, seed: int, frames: int) -> tuple[np.ndarray, np.n
     from worldsim.data.replicator import ReplicatorWriter
 
     looked = TabletopPushEnv(cameras=("top",), image_size=64, looks=7000, terminate_on_success=False)
-    plain = TabletopPushEnv(cameras=("top",), image_size=64, terminate_on_success=False)
     writer, policy = ReplicatorWriter(folder, cameras=("top",)), TabletopPushExpert(looked.action_space)
     obs, _ = looked.reset(seed=seed)
-    plain.reset(seed=seed)
     policy.reset(1, seed)
     canonical, seg, seen = [], [], []
     for t in range(frames):
         captured = looked.capture(("rgb", "depth", "segmentation"))
         writer.write(t, captured)
-        canonical.append(plain.render_source.render_rgb()["top"])
+        canonical.append(looked.canonical_rgb()["top"])
         seg.append(captured["top"].segmentation)
         seen.append(captured["top"].rgb)
         action = np.asarray(policy.act(stack_obs([obs]))[0], np.float32)
         obs, *_ = looked.step(action)
-        plain.step(action)
     return np.stack(canonical), np.stack(seg), np.stack(seen)
 
 
@@ -63,7 +61,7 @@ def run(model: str, out: str, layouts: int, frames: int, looks: int) -> dict:
         folder = Path(out) / f"layout{i}"
         canonical, seg, seen = write_layout(folder / "replicator", 2000 + i, frames)
         done = augment_command(model, None, f"replicator:{folder / 'replicator'}", folder / "augmented", None,
-                               [f"looks={looks}", "shared_looks=false"])
+                               [f"looks={looks}", f"seed={i * looks}"])
         reader = LeRobotDatasetReader(done)
         outs = [reader.read_episode(k)["observation.images.top"] for k in range(looks)]
         edges = edge_map(canonical, *thresholds)[:, 0] > 0
@@ -80,7 +78,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default="runs/look/replicator")
     parser.add_argument("--layouts", type=int, default=6)
     parser.add_argument("--frames", type=int, default=40)
-    parser.add_argument("--looks", type=int, default=5)
+    parser.add_argument("--looks", type=int, default=20)
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)
     import torch

@@ -6,7 +6,9 @@
 An env that mixes this in passes ``looks`` (a seed for the looks, or None: canonical renders) to
 ``_init_looks`` and calls ``_episode_look(seed)`` in ``reset``; its ``_pixels`` then renders every
 camera with the episode's materials, lights and camera offset (``worldsim.looks.randomize``) and
-adds its sensor noise. The physics, the state and the success test are untouched.
+adds its sensor noise, ``capture`` gives depth and segmentation from the same moved cameras, and
+``canonical_rgb`` the scene's own look from them. The physics, the state and the success test are
+untouched.
 """
 
 from __future__ import annotations
@@ -44,3 +46,17 @@ class RandomLooks:
             frames = self.render_source.render_rgb()
         self._last_rgb = {cam: add_sensor_noise(rgb, self._look, self._noise_rng) for cam, rgb in frames.items()}
         return dict(self._last_rgb)
+
+    def capture(self, modalities=("rgb", "depth", "segmentation")):
+        """Every modality from the cameras this episode's look has moved (the RGB is the look's)."""
+        if self._look is None:
+            return super().capture(modalities)
+        with applied(self.model, self.data, self._look, self.cameras, appearance=False):
+            return super().capture(modalities)
+
+    def canonical_rgb(self) -> dict:
+        """The cameras' frames in the scene's own look, from this episode's (moved) cameras."""
+        if self._look is None:
+            return self.render_source.render_rgb()
+        with applied(self.model, self.data, self._look, self.cameras, appearance=False):
+            return self.render_source.render_rgb()

@@ -37,3 +37,16 @@ def test_looks_change_the_frames_not_the_episode():
 def test_a_bad_looks_value_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="looks=.*allowed: None"):
         TabletopPushEnv(cameras=("top",), image_size=32, looks=bad)
+
+
+def test_capture_and_canonical_frames_come_from_the_camera_the_look_moved():
+    plain = TabletopPushEnv(cameras=("top",), image_size=32)
+    looked = TabletopPushEnv(cameras=("top",), image_size=32, looks=1000)
+    plain.reset(seed=5)
+    looked.reset(seed=5)
+    a, b = plain.capture()["top"], looked.capture()["top"]
+    np.testing.assert_allclose(b.extrinsics[:3, 3] - a.extrinsics[:3, 3], looked._look.camera_shift, atol=1e-6)
+    assert 0.8 < (a.segmentation == b.segmentation).mean() < 1.0     # the same scene from a little way off
+    canonical = looked.canonical_rgb()["top"].astype(int)
+    assert np.abs(canonical - looked.render()).mean() > 5             # the scene's own look, not the episode's
+    assert np.abs(canonical - plain.render_source.render_rgb()["top"]).mean() < 5
