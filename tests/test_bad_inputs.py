@@ -134,7 +134,7 @@ def test_envs_make_names_the_arguments_an_env_takes():
     import envs
 
     with pytest.raises(ValueError, match=r"worldsim/TabletopPush-v0 takes no argument 'colour'; its arguments: "
-                                         r"cameras, image_size, render_mode, terminate_on_success"):
+                                         r"cameras, image_size, looks, render_mode, terminate_on_success"):
         envs.make("worldsim/TabletopPush-v0", colour=1)
 
 
