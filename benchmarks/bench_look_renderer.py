@@ -44,7 +44,7 @@ def _told_psnr(model, reader, e: int, frames: int, cam: str) -> tuple[float, flo
 
 
 def run(model_path: str, data: str, episodes: int, frames: int, seeds: int) -> dict:
-    from posttrain.transfer.look_export import LookModel
+    from posttrain.transfer.look_model import LookModel
     from worldsim.conditioning.control_maps import edge_map
     from worldsim.conditioning.control_sources import dataset_labels, episode_inputs
     from worldsim.conditioning.controls import ControlInputs, EdgeControlConfig

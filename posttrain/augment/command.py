@@ -15,7 +15,7 @@ every episode in looks no other episode has). Two kinds of model:
   frames, depth and segmentation (worldsim/conditioning/) and the clip is sampled from noise
   (posttrain/transfer/sample.py); the control settings start from the model's own (``controls.*``
   overrides change names, presets, weights and ``where`` masks);
-- a look renderer (``posttrain/transfer/look_export.py``): the source's frames, depth and
+- a look renderer (``posttrain/transfer/look_model.py``): the source's frames, depth and
   segmentation are redrawn in the look the seed draws (materials, lights, gain, sensor noise);
   it takes all three, unweighted.
 

@@ -30,24 +30,27 @@ class Generator:
         from posttrain.transfer.look_config import ARCHITECTURE as LOOK
 
         self.look = _architecture(model) == LOOK
-        if self.look:
-            from posttrain.transfer.look_export import LookModel
+        (self._load_look if self.look else self._load_dit)(model, config_yaml, overrides)
 
-            self.model = LookModel.load(model)
-            self.cfg = resolve_config(ControlsConfig(names=list(LookModel.names)), config_yaml, overrides)
-            self.cfg.check(LookModel.names)
-            check_look_controls(self.cfg.controls, LookModel.names)
-            self.model.check_colours(self.cfg.colours)
-            self.camera, self.image_hw = self.model.camera, self.model.image_hw
-        else:
-            from posttrain.transfer.checkpoint import load_transfer_model
+    def _load_look(self, model: str, config_yaml, overrides) -> None:
+        from posttrain.transfer.look_model import LookModel
 
-            self.net, self.mcfg, self.codec = load_transfer_model(model)
-            self.cfg = resolve_config(self.mcfg.controls, config_yaml, overrides)
-            self.cfg.check(list(self.net.branches))
-            if self.cfg.colours:
-                raise ValueError("colours= asks a look renderer for material colours; this transfer DiT takes none")
-            self.camera, self.image_hw = self.mcfg.camera, self.mcfg.image_hw
+        self.model = LookModel.load(model)
+        self.cfg = resolve_config(ControlsConfig(names=list(LookModel.names)), config_yaml, overrides)
+        self.cfg.check(LookModel.names)
+        check_look_controls(self.cfg.controls, LookModel.names)
+        self.model.check_colours(self.cfg.colours)
+        self.camera, self.image_hw = self.model.camera, self.model.image_hw
+
+    def _load_dit(self, model: str, config_yaml, overrides) -> None:
+        from posttrain.transfer.checkpoint import load_transfer_model
+
+        self.net, self.mcfg, self.codec = load_transfer_model(model)
+        self.cfg = resolve_config(self.mcfg.controls, config_yaml, overrides)
+        self.cfg.check(list(self.net.branches))
+        if self.cfg.colours:
+            raise ValueError("colours= asks a look renderer for material colours; this transfer DiT takes none")
+        self.camera, self.image_hw = self.mcfg.camera, self.mcfg.image_hw
 
     def __call__(self, inputs, seed: int) -> np.ndarray:
         if self.look:

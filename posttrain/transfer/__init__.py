@@ -9,4 +9,7 @@ target latents and control maps, and a resumable clip loader), ``sample.py`` (a 
 episode from controls and noise), ``task.py`` (``worldsim posttrain transfer``), ``evaluate.py``
 (control fidelity on held-out episodes), ``metrics.py`` (edge F1, segmentation agreement, look
 diversity), ``checkpoint.py`` (a trained model loaded back, and exported with its branches only).
+The look renderer beside them: ``look_config.py``, ``look_renderer.py`` (the network: a frame, its
+depth and segmentation and a look vector -> the frame in that look), ``look_train.py``,
+``look_export.py`` and ``look_model.py`` (a shipped one loaded: looks from seeds, episodes redrawn).
 """

@@ -73,7 +73,7 @@ def test_include_source_writes_each_source_episode_before_its_looks(made, tmp_pa
 
 
 def test_material_colours_can_be_asked_for_and_bad_ones_are_refused(made, tmp_path):
-    from posttrain.transfer.look_export import LookModel
+    from posttrain.transfer.look_model import LookModel
     from worldsim.looks.vector import LookSpace
 
     model = LookModel.load(made["model"])

@@ -57,7 +57,7 @@ def test_training_learns_the_looks_of_its_frames(data, tmp_path):
 
 
 def test_an_exported_model_draws_a_seeds_look_again_and_keeps_the_layout(data, tmp_path):
-    from posttrain.transfer.look_export import LookModel
+    from posttrain.transfer.look_model import LookModel
     from worldsim.conditioning.control_sources import dataset_labels, episode_inputs
     from worldsim.data.lerobot_reader import LeRobotDatasetReader
 
