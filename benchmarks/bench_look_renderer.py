@@ -17,14 +17,13 @@ as the floor: whether it draws the look it is told.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 
 import numpy as np
 import torch
 
-from benchmarks.bench_transfer import markdown, scores
+from benchmarks.bench_transfer import mean_rows, report, scores
 
 
 def _told_psnr(model, reader, e: int, frames: int, cam: str) -> tuple[float, float]:
@@ -68,11 +67,10 @@ def run(model_path: str, data: str, episodes: int, frames: int, seeds: int) -> d
         truth = [reader.read_episode(k)[f"observation.images.{cam}"][:frames] for k in range(e, e + looks)]
         rows.setdefault("truth (randomised renders)", []).append(scores(truth, edges, seg, thresholds))
         psnr += [_told_psnr(model, reader, k, frames, cam) for k in range(e, e + looks)]
-    table = {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
     return {"model": model_path, "data": data, "episodes": chosen, "frames": frames, "seeds": seeds,
             "told_look_psnr": float(np.mean([p[0] for p in psnr])), "canonical_psnr": float(np.mean([p[1] for p in psnr])),
             "seconds": time.perf_counter() - start, "machine": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(), "results": table}
+            "torch_threads": torch.get_num_threads(), "results": mean_rows(rows)}
 
 
 def main(argv=None) -> dict:
@@ -86,12 +84,9 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     result = run(args.model, args.data, args.episodes, args.frames, args.seeds)
-    print(markdown(result))
+    report(result, args.json)
     print(f"told the true look: {result['told_look_psnr']:.1f} dB against the truth (canonical frame: "
           f"{result['canonical_psnr']:.1f} dB)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
     return result
 
 

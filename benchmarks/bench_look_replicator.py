@@ -17,13 +17,12 @@ Replicator frames themselves (one random look each) are the reference row.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_transfer import markdown, scores
+from benchmarks.bench_transfer import mean_rows, report, scores
 
 
 def write_layout(folder: Path, seed: int, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,9 +66,8 @@ def run(model: str, out: str, layouts: int, frames: int, looks: int) -> dict:
         edges = edge_map(canonical, *thresholds)[:, 0] > 0
         rows.setdefault("look renderer from Replicator frames", []).append(scores(outs, edges, seg, thresholds))
         rows.setdefault("the Replicator frames (one random look)", []).append(scores([seen], edges, seg, thresholds))
-    table = {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
     return {"model": model, "layouts": layouts, "frames": frames, "looks": looks,
-            "seconds": time.perf_counter() - start, "results": table}
+            "seconds": time.perf_counter() - start, "results": mean_rows(rows)}
 
 
 def main(argv=None) -> dict:
@@ -85,10 +83,7 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(1)
     result = run(args.model, args.out, args.layouts, args.frames, args.looks)
-    print(markdown(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, args.json)
     return result
 
 

@@ -102,11 +102,23 @@ def run(model: str, data: str, episodes: int, frames: int, seeds: int, steps: in
         key = f"observation.images.{cfg.camera}"
         truth = [reader.read_episode(k)[key][:frames] for k in range(first, first + looks)]
         rows.setdefault("truth (randomised renders)", []).append(scores(truth, edges, seg, thresholds))
-    table = {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
     return {"model": model, "data": data, "episodes": chosen, "frames": frames, "seeds": seeds,
             "sample_steps": scfg.steps, "sampler": scfg.sampler, "clip_len": scfg.clip_len,
             "seconds": time.perf_counter() - start, "machine": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(), "results": table}
+            "torch_threads": torch.get_num_threads(), "results": mean_rows(rows)}
+
+
+def mean_rows(rows: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
+    """{setting: [scores per layout]} -> {setting: mean scores}."""
+    return {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
+
+
+def report(result: dict, json_path: str) -> None:
+    """Print the table; write the whole result to ``json_path`` when one is given."""
+    print(markdown(result))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=2)
 
 
 def markdown(result: dict) -> str:
@@ -132,10 +144,7 @@ def main(argv=None) -> dict:
 
     with megatron_world(seed=0):
         result = run(args.model, args.data, args.episodes, args.frames, args.seeds, args.steps)
-    print(markdown(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, args.json)
     return result
 
 
