@@ -99,3 +99,33 @@ def test_input_looks_draw_a_share_of_samples_from_the_same_moment_in_another_loo
         other = [r for r in frames.siblings[row] if r != row]
         assert torch.equal(image, frames.target[other[0]]) or torch.equal(image, frames.canonical[row])
     assert not torch.equal(swapped, frames.canonical[rows])
+
+
+def test_the_shipped_renderer_draws_the_look_the_simulator_renders():
+    """Told a look, the shipped model's frame is far closer to the simulator's render in that look than
+    the canonical frame it starts from is (held out in training: 34.8 against 20.2 dB)."""
+    import dataclasses
+
+    from assets import asset_path
+    from envs.tabletop_push import TabletopPushEnv
+    from posttrain.transfer.look_model import LookModel
+    from worldsim.conditioning.controls import ControlInputs
+    from worldsim.looks.randomize import add_sensor_noise, applied
+
+    model = LookModel.load(str(asset_path("world_models/look_tabletop")))
+    env = TabletopPushEnv(cameras=("top",), image_size=64)
+    env.reset(seed=123)
+    frame = env.capture()["top"]
+    psnr = lambda a, b: 10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))  # noqa: E731
+    gains = []
+    for seed in (70, 71, 72, 73):
+        _, look = model.look(seed)
+        still = dataclasses.replace(look, camera_shift=np.zeros(3), camera_rotation=np.eye(3), noise_std=0.0)
+        with applied(env.model, env.data, still, "top"):
+            truth = add_sensor_noise(env.render_source.render_rgb()["top"], still, np.random.default_rng(0))
+        inputs = ControlInputs(rgb=frame.rgb[None], depth=frame.depth[None], segmentation=frame.segmentation[None],
+                               labels=env.render_source.labels)
+        drawn = model.render(inputs, seed, sensor_noise=False)[0]
+        assert psnr(drawn, truth) > 28
+        gains.append(psnr(drawn, truth) - psnr(frame.rgb, truth))
+    assert np.mean(gains) > 8
