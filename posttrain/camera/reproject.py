@@ -51,8 +51,7 @@ def splat(points: Tensor, colours: Tensor, intrinsics: Tensor, pose: Tensor, siz
           depth_tolerance: float = 0.02) -> ReprojectedView:
     """World points (B, P, 3) with colours (B, P, C) seen by camera ``pose`` (B, 4, 4): the nearest
     point per pixel wins, points within ``depth_tolerance`` (relative) of it are averaged."""
-    b, p, c = colours.shape
-    h, w = size
+    b, (h, w) = colours.shape[0], size
     pose, k = pose.to(points.dtype), intrinsics.to(points.dtype)
     cam = (points - pose[:, None, :3, 3]) @ pose[:, :3, :3]                 # rows: R^T (p - o)
     z = cam[..., 2]
@@ -62,10 +61,18 @@ def splat(points: Tensor, colours: Tensor, intrinsics: Tensor, pose: Tensor, siz
     col, row = torch.floor(u).long(), torch.floor(v).long()
     valid = (z > 1e-3) & (col >= 0) & (col < w) & (row >= 0) & (row < h)
     index = (torch.arange(b)[:, None] * (h * w) + row * w + col)[valid]
-    zs, cs = z[valid], colours[valid]
-    nearest = torch.full((b * h * w,), float("inf"), dtype=z.dtype).scatter_reduce(0, index, zs, "amin")
-    front = zs <= nearest[index] * (1.0 + depth_tolerance)
-    index, cs = index[front], cs[front]
+    return z_buffer(index, z[valid], colours[valid], b, size, depth_tolerance)
+
+
+def z_buffer(index: Tensor, z: Tensor, colours: Tensor, batch: int, size: tuple[int, int],
+             depth_tolerance: float) -> ReprojectedView:
+    """Fragments (pixel ``index`` into (batch, H, W), depth ``z``, ``colours`` (N, C)) into images: the
+    nearest fragment per pixel wins, those within ``depth_tolerance`` (relative) of it are averaged."""
+    h, w = size
+    b, c = batch, colours.shape[-1]
+    nearest = torch.full((b * h * w,), float("inf"), dtype=z.dtype).scatter_reduce(0, index, z, "amin")
+    front = z <= nearest[index] * (1.0 + depth_tolerance)
+    index, cs = index[front], colours[front]
     total = torch.zeros(b * h * w, c, dtype=colours.dtype).index_add_(0, index, cs)
     count = torch.zeros(b * h * w, dtype=colours.dtype).index_add_(0, index, torch.ones_like(index, dtype=colours.dtype))
     hit = count > 0

@@ -36,11 +36,13 @@ CAMERA = "camera"
 @dataclass
 class ReprojectionState:
     """first (N, 3, H, W) in [-1, 1]; its pixels lifted by its depth, points and colours (N, P, 3)
-    float64 (lifted once, at the start); its pose and the current pose (N, 4, 4) float64."""
+    float64 and mesh faces ``keep`` (``ViewFiller.lift``; once, at the start); its pose and the
+    current pose (N, 4, 4) float64."""
 
     first: torch.Tensor
     points: torch.Tensor
     colours: torch.Tensor
+    keep: torch.Tensor
     first_poses: np.ndarray
     poses: np.ndarray
 
@@ -94,8 +96,8 @@ class ReprojectionCameraWorldModel:
                              f"got {tuple(depth.shape)}")
         first = self.encode({CAMERA: frames})
         k = torch.as_tensor(self.intrinsics).expand(len(first), 3, 3)
-        points, colours = self.filler.lift(first[:, None], depth[:, None], k[:, None], torch.as_tensor(poses)[:, None])
-        return ReprojectionState(first, points, colours, poses.copy(), poses.copy())
+        surface = self.filler.lift(first[:, None], depth[:, None], k[:, None], torch.as_tensor(poses)[:, None])
+        return ReprojectionState(first, *surface, poses.copy(), poses.copy())
 
     def encode(self, frames: dict) -> torch.Tensor:
         """{CAMERA: uint8 (N, H, W, 3)} -> float (N, 3, H, W) in [-1, 1]."""
@@ -115,9 +117,9 @@ class ReprojectionCameraWorldModel:
         poses = np.stack([apply_action(p, a, self.motion) for p, a in zip(state.poses, actions)])
         k = torch.as_tensor(self.intrinsics).expand(state.num_envs, 3, 3)
         pose0, pose_t = torch.as_tensor(state.first_poses), torch.as_tensor(poses)
-        seen = self.filler.see(state.points, state.colours, k, pose_t, (self.height, self.width))
+        seen = self.filler.see(state.points, state.colours, state.keep, k, pose_t, (self.height, self.width))
         view = self.filler.complete(state.first, seen, pose0, pose_t)
-        new = ReprojectionState(state.first, state.points, state.colours, state.first_poses, poses)
+        new = ReprojectionState(state.first, state.points, state.colours, state.keep, state.first_poses, poses)
         reward, success = self.judge_step(state, actions, new)
         extras = {"agent_pos": np.stack([camera_state(p) for p in poses]),
                   "environment_state": np.zeros((len(poses), 0), np.float32), "reward": reward, "success": success}

@@ -8,7 +8,9 @@ cloud by their depth, seen by one camera some steps later, completed into that c
 
 A sample: an episode, a frame j, a later frame t (1 <= t - j <= ``max_gap``) and one camera; the
 input is the rig's six views at j reprojected into that camera's pose at t plus that camera's own
-view at j, the target its view at t (squared error). The net is the camera model's
+view at j, the target its view at t (squared error). With ``net.views=6`` every camera of the moment
+is a sample and the six are completed together (joint attention across the views); ``batch_size``
+counts views. The net is the camera model's
 (``posttrain.camera.reprojection.ViewFiller``). The last ``holdout_episodes`` are kept out for
 ``metrics.json`` (completed, bare reprojection and held-frame PSNR). Resumable checkpoints as
 ``posttrain.pixel_unet.train`` writes them. The ego-motion model (``ego_motion.py``) is fitted on
@@ -28,12 +30,16 @@ from posttrain.multiview.reprojection_config import DrivingReprojectionTrainConf
 from posttrain.multiview.rig_data import RigEpisodes, load_rig
 
 
-def samples(rig: RigEpisodes, eps: np.ndarray, n: int, max_gap: int, rng: np.random.Generator):
-    """(rows j, rows t, camera indices) of ``n`` random samples within episodes ``eps``."""
-    ep = rng.choice(eps, n)
-    gap = np.minimum(rng.integers(1, max_gap + 1, n), rig.lengths[ep] - 1)
+def samples(rig: RigEpisodes, eps: np.ndarray, n: int, max_gap: int, rng: np.random.Generator, views: int = 1):
+    """(rows j, rows t, camera indices) of ``n`` random samples within episodes ``eps``; with
+    ``views`` > 1, ``n // views`` moments whose every camera is a sample, rig-major."""
+    m = n // views if views > 1 else n
+    ep = rng.choice(eps, m)
+    gap = np.minimum(rng.integers(1, max_gap + 1, m), rig.lengths[ep] - 1)
     j = rig.starts[ep] + rng.integers(0, rig.lengths[ep] - gap)
-    return j, j + gap, rng.integers(0, len(rig.cameras), n)
+    if views == 1:
+        return j, j + gap, rng.integers(0, len(rig.cameras), m)
+    return np.repeat(j, views), np.repeat(j + gap, views), np.tile(np.arange(views), m)
 
 
 def predict(filler: ViewFiller, rig: RigEpisodes, j: np.ndarray, t: np.ndarray, cam: np.ndarray, bare: bool = False):
@@ -49,10 +55,11 @@ def predict(filler: ViewFiller, rig: RigEpisodes, j: np.ndarray, t: np.ndarray, 
 def held_out_psnr(filler: ViewFiller, rig: RigEpisodes, held: np.ndarray, max_gap: int, n: int = 192) -> dict:
     from posttrain.pixel_unet.export import psnr
 
-    j, t, cam = samples(rig, held, n, max_gap, np.random.default_rng(0))
-    out = {"completed": [], "bare": []}
-    for i in range(0, n, 32):
-        s = slice(i, i + 32)
+    views = filler.cfg.views
+    j, t, cam = samples(rig, held, n, max_gap, np.random.default_rng(0), views)
+    out, chunk = {"completed": [], "bare": []}, 6 * views if views > 1 else 32
+    for i in range(0, len(j), chunk):
+        s = slice(i, i + chunk)
         out["completed"].append(predict(filler, rig, j[s], t[s], cam[s]))
         out["bare"].append(predict(filler, rig, j[s], t[s], cam[s], bare=True))
     target = rig.frames[t, cam]
@@ -68,6 +75,8 @@ def train(cfg: DrivingReprojectionTrainConfig) -> Path:
 
     out = start_run(cfg)
     rig = load_rig(cfg.data, list(cfg.cameras) or None)
+    if cfg.net.views not in (1, len(rig.cameras)):
+        raise ValueError(f"net.views={cfg.net.views}: 1 (each view alone) or the rig's {len(rig.cameras)} cameras")
     episodes = np.arange(len(rig.lengths))
     if len(episodes) <= cfg.holdout_episodes:
         raise ValueError(f"{cfg.data} has {len(episodes)} episodes; holdout_episodes={cfg.holdout_episodes} leaves none")
@@ -76,7 +85,7 @@ def train(cfg: DrivingReprojectionTrainConfig) -> Path:
     filler = ViewFiller(cfg.net)
 
     def batch_loss(step: int, rng, gen):
-        j, t, cam = samples(rig, train_eps, cfg.batch_size, cfg.max_gap, rng)
+        j, t, cam = samples(rig, train_eps, cfg.batch_size, cfg.max_gap, rng, cfg.net.views)
         return ((predict(filler, rig, j, t, cam) - rig.frames[t, cam]) ** 2).mean(), ""
 
     ckpt = fit(filler, cfg, batch_loss, lr_at, "train driving view filler")

@@ -1,4 +1,4 @@
-"""The driving reprojection world model: the rig's six first views, lifted into one point cloud by
+"""The driving reprojection world model: the rig's six first views, lifted into one surface by
 their depth, seen from where the car has driven, each view completed by a U-Net.
 
     wm = DrivingReprojectionWorldModel.load("assets/world_models/driving_reprojection")
@@ -13,9 +13,10 @@ world-from-camera pose. A step:
 * the ego: ``ego_motion.EgoMotion`` (learned) moves ``agent_pos``;
 * the cameras: they ride on the car, so each camera's pose is its first pose carried by the car's
   motion since the start (road frame: x along the road, y left, z up);
-* the views: every first view's pixels (all six cameras) are one point cloud; each camera's
-  reprojection of it, with that camera's first view and motion, goes through the U-Net
-  (``posttrain.camera.reprojection.ViewFiller``, trained by ``reprojection_train``);
+* the views: every first view's pixels (all six cameras) are one surface (a mesh per view, cut at
+  depth jumps, or points: the filler's ``surface``); each camera's view of it, with that camera's
+  first view and motion, goes through the U-Net (``posttrain.camera.reprojection.ViewFiller``,
+  trained by ``reprojection_train``), which paints what no first view saw;
 * the other cars: carried at their observed velocity (``environment_state``'s (dx, dy, vx), the
   same six cars; not learned), with the lane offset and the distance to the goal following the ego;
 * the judgement: the simulator's rules on that state (``envs.driving_rules.DrivingOutcome``).
@@ -48,13 +49,14 @@ LANE_CENTRE = -1.75
 
 @dataclass
 class DrivingReprojectionState:
-    """views (N, V, 3, H, W) first views in [-1, 1]; points and colours (N, P, 3) float64: all first
-    views lifted into one cloud (once, at the start); intrinsics, poses (N, V, ...) the cameras at the
-    start; start_agent (N, 4); state (N, 24) agent_pos ++ environment_state; start_x (N,); steps (N,)."""
+    """views (N, V, 3, H, W) first views in [-1, 1]; points and colours (N, P, 3) float64 and mesh
+    faces ``keep``: all first views lifted into one surface (``ViewFiller.lift``; once, at the
+    start); intrinsics, poses (N, V, ...) the cameras at the start; start_agent (N, 4); state (N, 24) agent_pos ++ environment_state; start_x (N,); steps (N,)."""
 
     views: torch.Tensor
     points: torch.Tensor
     colours: torch.Tensor
+    keep: torch.Tensor
     intrinsics: torch.Tensor
     poses: torch.Tensor
     start_agent: torch.Tensor
@@ -133,11 +135,11 @@ class DrivingReprojectionWorldModel:
         if tuple(depth.shape[1:]) != (len(self.cameras), h, w):
             raise ValueError(f"depth must be (N, {h}, {w}) metres per camera, got {tuple(depth.shape)}")
         check_poses(poses)
-        points, colours = self.filler.lift(views, depth, k, poses)
+        surface = self.filler.lift(views, depth, k, poses)
         agent = torch.as_tensor(np.asarray(context_state["agent_pos"], np.float64))
         env = torch.as_tensor(np.asarray(context_state["environment_state"], np.float64))
         state = torch.cat([agent, env], dim=1)
-        return DrivingReprojectionState(views, points, colours, k, poses, agent.clone(), state,
+        return DrivingReprojectionState(views, *surface, k, poses, agent.clone(), state,
                                         agent[:, 0].numpy().copy(), np.zeros(len(agent), np.int64))
 
     def encode(self, frames: dict) -> torch.Tensor:
@@ -180,7 +182,7 @@ class DrivingReprojectionWorldModel:
         moved = ego_transform(state.state[:, :AGENT_DIM].double()) @ torch.linalg.inv(ego_transform(state.start_agent))
         poses_t = moved[:, None] @ state.poses                                          # (N, V, 4, 4)
         rep = lambda x: x[:, None].expand(n, v, *x.shape[1:]).flatten(0, 1)          # noqa: E731  every target camera
-        view = self.filler.see(rep(state.points), rep(state.colours), state.intrinsics.flatten(0, 1),
+        view = self.filler.see(rep(state.points), rep(state.colours), rep(state.keep), state.intrinsics.flatten(0, 1),
                                poses_t.flatten(0, 1), tuple(state.views.shape[-2:]))
         out = self.filler.complete(state.views.flatten(0, 1), view, state.poses.flatten(0, 1), poses_t.flatten(0, 1))
         return out.view(n, v, *out.shape[1:])

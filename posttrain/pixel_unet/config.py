@@ -26,6 +26,8 @@ class UNetConfig:
     diffusion: bool = False           # also takes the noisy next frame (EDM denoiser)
     anchor: bool = False              # also takes the episode's first frame (where the static scene is)
     layout: int = 0                   # channels of layout maps of the next state it also takes (pixel_unet.layout)
+    views: int = 1                    # > 1: the batch is rigs of this many views, attended jointly at the middle
+    image_size: int = 64              # with views > 1: the square frame size (sets the positions attended)
 
 
 @dataclass

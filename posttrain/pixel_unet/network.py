@@ -5,6 +5,10 @@
     out = net(context, actions, ctx_sigma, noisy, c_noise)  # diffusion: EDM network output F
     out = net(context, actions, ctx_sigma, layout=maps)  # state-grounded: (B, layout, H, W) maps of the next state
 
+With ``views`` V > 1 the batch is B / V rigs of V views each (rig-major), and after the middle
+block every position of every view of a rig attends to all of them (``ViewAttention``): what one
+view paints can follow what its neighbours see.
+
 ``context`` (B, K, 3, H, W) in [-1, 1], oldest first (with ``anchor``: K + 1 frames, the
 episode's first frame in front); ``actions`` (B, K, A): the K-1 actions
 between the context frames and the action to take now; ``ctx_sigma`` (B,) the noise level of
@@ -59,6 +63,31 @@ class ResBlock(nn.Module):
         return self.skip(x) + h
 
 
+class ViewAttention(nn.Module):
+    """Joint self-attention over the V views of a rig at the coarsest level: (B*V, C, h, w) features,
+    each token one position of one view, with a learned embedding per view and per position; the
+    output projection starts at zero, so the block starts as the identity."""
+
+    def __init__(self, channels: int, views: int, tokens: int, groups: int, heads: int = 4):
+        super().__init__()
+        self.views = views
+        self.norm = nn.GroupNorm(min(groups, channels), channels)
+        self.embed = nn.Parameter(0.02 * torch.randn(views, tokens, channels))
+        self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)
+        nn.init.zeros_(self.attn.out_proj.weight)
+        nn.init.zeros_(self.attn.out_proj.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        bv, c, h, w = x.shape
+        if bv % self.views or self.embed.shape[1] != h * w:
+            raise ValueError(f"joint view attention takes rigs of {self.views} views with {self.embed.shape[1]} "
+                             f"positions each, got a batch of {bv} with {h * w}")
+        tokens = self.norm(x).flatten(2).transpose(1, 2).reshape(bv // self.views, self.views, h * w, c)
+        tokens = (tokens + self.embed).flatten(1, 2)                       # (rigs, V*h*w, C)
+        mixed, _ = self.attn(tokens, tokens, tokens, need_weights=False)
+        return x + mixed.reshape(bv, h * w, c).transpose(1, 2).reshape(bv, c, h, w)
+
+
 class UNet(nn.Module):
     def __init__(self, cfg: UNetConfig):
         super().__init__()
@@ -72,6 +101,8 @@ class UNet(nn.Module):
         self.down = nn.ModuleList([nn.ModuleList([block(c, c) for _ in range(cfg.blocks)]) for c in chans])
         self.downsample = nn.ModuleList([nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(chans, chans[1:])])
         self.middle = block(chans[-1], chans[-1])
+        coarse = cfg.image_size // cfg.patch // 2 ** (len(chans) - 1)
+        self.view_attention = ViewAttention(chans[-1], cfg.views, coarse ** 2, cfg.groups) if cfg.views > 1 else None
         self.upsample = nn.ModuleList([nn.Conv2d(b, a, 3, padding=1) for a, b in zip(chans, chans[1:])])
         self.up = nn.ModuleList([nn.ModuleList([block(2 * c if i == 0 else c, c) for i in range(cfg.blocks)])
                                  for c in chans])
@@ -112,6 +143,8 @@ class UNet(nn.Module):
             if level < len(self.downsample):
                 x = self.downsample[level](x)
         x = self.middle(x, cond)
+        if self.view_attention is not None:
+            x = self.view_attention(x)
         for level in reversed(range(len(self.up))):
             if level < len(self.upsample):
                 x = self.upsample[level](F.interpolate(x, scale_factor=2, mode="nearest"))

@@ -56,7 +56,7 @@ def trained(tmp_path_factory):
                  "--policy", "expert,expert+noise:0.3", "image_size=16", f"cameras=[{','.join(CAMERAS)}]", "depth=true",
                  "segmentation=false", "camera_params=true", "workers=1", "max_steps=25"]) == 0
     train([f"data={data}", f"out={run}", "net.image_size=16", "net.channels=[16,32]", "net.cond_dim=16",
-           "batch_size=2", "holdout_episodes=1", "max_gap=5", "steps=4", "ckpt_every=2"])
+           "batch_size=6", "holdout_episodes=1", "max_gap=5", "steps=4", "ckpt_every=2"])
     return {"run": run, "folder": export(str(run), str(root / "wm"))}
 
 
@@ -96,3 +96,40 @@ def test_bad_starts_are_refused(trained):
         wm.start(frames, None, state)
     with pytest.raises(ValueError, match="6 views"):
         wm.start({"front": frames["front"]}, None, state)
+
+
+def test_holes_only_keeps_what_the_first_views_saw_exactly():
+    """With ``holes_only`` the completed view is the mesh's own pixels wherever the first views
+    reach, whatever the network outputs; only the holes are painted."""
+    from posttrain.camera.reproject import ReprojectedView
+    from posttrain.camera.reprojection import ViewFiller
+    from posttrain.camera.reprojection_config import ViewFillerConfig
+
+    torch.manual_seed(0)
+    cfg = ViewFillerConfig(image_size=16, channels=[8, 16], cond_dim=8, groups=4, surface="mesh")
+    hit = (torch.rand(2, 1, 16, 16) > 0.4).double()
+    view = ReprojectedView(torch.rand(2, 3, 16, 16).double() * 2 - 1, hit, 5 * hit)
+    first, pose0 = torch.rand(2, 3, 16, 16).double(), torch.eye(4, dtype=torch.float64).expand(2, 4, 4)
+    pose_t = pose0.clone()
+    pose_t[:, 0, 3] = 0.5
+    for holes_only in (False, True):
+        cfg.holes_only = holes_only
+        filler = ViewFiller(cfg).double()
+        torch.nn.init.normal_(filler.net.head.weight, std=0.5)      # a network that changes every pixel
+        out = filler.complete(first, view, pose0, pose_t)
+        seen = hit.bool().expand_as(out)
+        assert torch.equal(out[seen], view.rgb[seen]) == holes_only
+        assert not torch.equal(out[~seen], view.rgb[~seen])
+
+
+@pytest.mark.parametrize("override, match", [
+    ("net.surface=voxels", "net.surface='voxels': expected one of"),
+    ("net.views=4", "net.views=4: 1 .* or the rig's 6 cameras"),
+    ("net.face_tolerance=0", "net.face_tolerance=0"),
+])
+def test_bad_filler_settings_are_refused(trained, tmp_path, override, match):
+    from posttrain.multiview.reprojection_train import main as train
+
+    data = trained["run"].parent / "data"
+    with pytest.raises(ValueError, match=match):
+        train([f"data={data}", f"out={tmp_path / 'run'}", "net.image_size=16", "batch_size=12", override])

@@ -157,3 +157,26 @@ def test_the_shipped_reader_finds_objects_placed_by_hand():
             read = wm.reader(to_float(frame[None]))[0].numpy()  # (3 objects, 2) metres
         np.testing.assert_allclose(read, np.asarray(layout), atol=0.005)
     env.close()
+
+
+def test_joint_view_attention_mixes_the_views_of_one_rig_only():
+    """With ``views=3`` a view's output depends on the other views of its rig (once the attention's
+    output projection is non-zero) and not on another rig's; with one view per item nothing mixes."""
+    from posttrain.pixel_unet.config import UNetConfig
+    from posttrain.pixel_unet.network import UNet
+
+    torch.manual_seed(0)
+    cfg = dict(context=1, action_dim=2, patch=2, channels=[8, 16], cond_dim=8, groups=4, image_size=8)
+    joint, alone = UNet(UNetConfig(views=3, **cfg)), UNet(UNetConfig(**cfg))
+    for net in (joint, alone):
+        torch.nn.init.normal_(net.head.weight, std=0.1)
+    torch.nn.init.normal_(joint.view_attention.attn.out_proj.weight, std=0.1)
+    x, a = torch.randn(6, 1, 3, 8, 8), torch.randn(6, 1, 2)        # two rigs of three views
+    y = x.clone()
+    y[2] += 1.0                                                      # the first rig's third view changes
+    for net, mixes in ((joint, True), (alone, False)):
+        out, moved = net(x, a, torch.zeros(6)), net(y, a, torch.zeros(6))
+        assert (out[0] - moved[0]).abs().max().item() > 1e-4 if mixes else torch.equal(out[0], moved[0])
+        assert torch.equal(out[3:], moved[3:])                       # the other rig is untouched
+    with pytest.raises(ValueError, match="rigs of 3 views"):
+        joint(x[:4], a[:4], torch.zeros(4))
