@@ -51,9 +51,9 @@ class MultiViewWorldModelEnv(gym.Env):
 
     It also steps the driving reprojection model (``posttrain.multiview.reprojection_world_model``,
     a folder ``posttrain/multiview/reprojection_export.py`` writes): the rig's first views lifted
-    into one point cloud by the depth the simulator renders at reset, seen from where the learned
-    ego motion has carried the car, each view completed by a U-Net; the other cars carried at
-    their observed velocity. It samples nothing (``predictor``/``sample_steps``/``sampler``/``ema``
+    into one surface (meshes, or points in older folders) by the depth the simulator renders at
+    reset, seen from where the learned ego motion has carried the car, the holes painted by a
+    U-Net across the six views together; the other cars carried at their observed velocity. It samples nothing (``predictor``/``sample_steps``/``sampler``/``ema``
     must be unset) and has a render switch: ``reset(options={"render": False})`` steps the state
     without drawing views (blank frames), as ``worldsim eval`` does for policies that read no pixels.
 

@@ -2,6 +2,8 @@
 
     python -m posttrain.sawyer.export --data runs/mw_push_c4 --dynamics runs/mw_push_dyn \
         --painter runs/mw_push_painter --out assets/world_models/metaworld_push [--reader runs/mw_push_reader]
+    python -m posttrain.sawyer.export --from assets/world_models/metaworld_drawer_open \
+        --dynamics runs/mw_drawer_dyn2_s1 --out runs/wm_drawer_s1      # other dynamics, the same painter and reader
 
 ``--data`` is the rendered dataset the painter trained on: it gives the simulator's spec (env id,
 task, camera, spaces) and ``reset_state``, the mean first state of its episodes (every Meta-World
@@ -53,29 +55,39 @@ def policies_of(datasets: list[str]) -> list[str]:
     return sorted(specs)
 
 
+def dynamics_part(dynamics: str) -> tuple[dict, dict, list[str]]:
+    """A dynamics run -> its tensors (``dynamics.*``), the folder's ``dynamics`` section and the
+    datasets it trained on."""
+    from posttrain.sawyer.dynamics_train import load_dynamics
+    from worldsim.config import to_dict
+    from worldsim.io import tensor_state
+
+    dyn, cfg = load_dynamics(dynamics)
+    tensors = {f"dynamics.{k}": v for k, v in tensor_state(dyn).items()}
+    return tensors, {"net": to_dict(cfg.net), "train": to_dict(cfg)}, cfg.data.split(",")
+
+
 def export(data: str, dynamics: str, painter: str, out: str, reader: str | None = None) -> Path:
     from posttrain.common.bundle import sim_spec, write_bundle
-    from posttrain.sawyer.dynamics_train import load_dynamics
     from posttrain.sawyer.painter_train import load_painter
     from worldsim.config import to_dict
     from worldsim.io import read_json, tensor_state
 
-    dyn, dyn_cfg = load_dynamics(dynamics)
+    tensors, section, dyn_data = dynamics_part(dynamics)
     paint, paint_cfg = load_painter(painter)
     sim = sim_spec(data, [paint_cfg.camera])
     if (sim["height"], sim["width"]) != (paint_cfg.net.height, paint_cfg.net.width):
         raise ValueError(f"painter {painter} paints {paint_cfg.net.height}x{paint_cfg.net.width}; {data} is "
                          f"{sim['height']}x{sim['width']}")
-    tensors = {f"dynamics.{k}": v for k, v in tensor_state(dyn).items()}
     tensors.update({f"painter.{k}": v for k, v in tensor_state(paint).items()})
     metrics = {"painter": read_json(Path(painter) / "metrics.json")}
     config = {"family": FAMILY, "sim": sim, "default_predictor": "painter", "predictors": {"painter": {"kind": "painter"}},
-              "dynamics": {"net": to_dict(dyn_cfg.net), "train": to_dict(dyn_cfg)},
+              "dynamics": section,
               "painter": {"net": to_dict(paint_cfg.net), "train": to_dict(paint_cfg)},
               "reset_state": reset_state(data),
               "provenance": {"data": str(data), "dynamics": str(dynamics), "painter": str(painter),
                              "reader": str(reader),
-                             "train_policies": policies_of([data, *dyn_cfg.data.split(",")])}}
+                             "train_policies": policies_of([data, *dyn_data])}}
     if reader:
         from posttrain.sawyer.reader_fit import load_reader_run
 
@@ -86,15 +98,40 @@ def export(data: str, dynamics: str, painter: str, out: str, reader: str | None 
     return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in tensors.items()}, metrics)
 
 
+def with_dynamics(folder: str, dynamics: str, out: str) -> Path:
+    """A copy of the Sawyer folder ``folder`` whose dynamics are the run ``dynamics`` (painter, reader
+    and the simulator's spec kept): new dynamics without rendering the painter's data again."""
+    from posttrain.common.bundle import read_bundle, write_bundle
+
+    config, tensors, meta = read_bundle(folder)
+    if config.get("family") != FAMILY:
+        raise ValueError(f"{folder} is a {config.get('family')!r} folder; --from takes a {FAMILY!r} one")
+    new, section, dyn_data = dynamics_part(dynamics)
+    kept = {k: v for k, v in tensors.items() if not k.startswith("dynamics.")}
+    provenance = dict(config["provenance"], dynamics=str(dynamics), dynamics_from=str(folder),
+                      train_policies=sorted(set(config["provenance"]["train_policies"]) | set(policies_of(dyn_data))))
+    config = dict(config, dynamics=section, provenance=provenance)
+    return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in {**kept, **new}.items()}, meta)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="the rendered dataset the painter trained on")
+    p.add_argument("--data", default=None, help="the rendered dataset the painter trained on")
+    p.add_argument("--from", dest="source", default=None, help="a Sawyer folder whose painter and reader to keep "
+                   "(then only --dynamics and --out)")
     p.add_argument("--dynamics", required=True, help="run folder of python -m posttrain.sawyer.dynamics_train")
-    p.add_argument("--painter", required=True, help="run folder of python -m posttrain.sawyer.painter_train")
+    p.add_argument("--painter", default=None, help="run folder of python -m posttrain.sawyer.painter_train")
     p.add_argument("--reader", default=None, help="run folder of python -m posttrain.sawyer.reader_fit (perception)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    print(f"world model in {export(args.data, args.dynamics, args.painter, args.out, args.reader)}")
+    if args.source:
+        if args.data or args.painter or args.reader:
+            p.error("--from keeps the folder's painter and reader: give only --dynamics and --out with it")
+        print(f"world model in {with_dynamics(args.source, args.dynamics, args.out)}")
+    elif not (args.data and args.painter):
+        p.error("--data and --painter are required (or --from FOLDER to keep an existing folder's)")
+    else:
+        print(f"world model in {export(args.data, args.dynamics, args.painter, args.out, args.reader)}")
 
 
 if __name__ == "__main__":

@@ -23,13 +23,14 @@ def folder(tmp_path_factory):
     data = generate(GenerateConfig(env="worldsim/MetaWorld-v0", task="push-v3", policy="expert,play,random", episodes=3,
                                    out=str(root / "data"), seed=500, workers=1, cameras=["corner4"], image_size=SIZE,
                                    max_steps=6, depth=False, segmentation=False, camera_params=True, sim_state=True))
-    dynamics_train.main([f"data={data}", f"out={root / 'dyn'}", "steps=2", "batch_size=8", "net.width=16",
-                         "holdout_episodes=1", "ckpt_every=1"])
+    for seed in (0, 1):
+        dynamics_train.main([f"data={data}", f"out={root / f'dyn{seed}'}", "steps=2", "batch_size=8", "net.width=16",
+                             "holdout_episodes=1", "ckpt_every=1", f"seed={seed}"])
     small = [f"net.height={SIZE}", f"net.width={SIZE}", "holdout_episodes=1", "batch_size=4", "steps=2"]
     painter_train.main([f"data={data}", f"out={root / 'painter'}", "net.channels=[8,16]", "net.groups=4",
                         "net.cond_dim=16", *small])
     reader_fit.main([f"data={data}", f"out={root / 'reader'}", "net.channels=8", *small])
-    return str(export.export(str(data), str(root / "dyn"), str(root / "painter"), str(root / "wm"),
+    return str(export.export(str(data), str(root / "dyn0"), str(root / "painter"), str(root / "wm"),
                              reader=str(root / "reader")))
 
 
@@ -125,3 +126,25 @@ def test_episodes_last_as_long_as_the_simulators(folder):
     short = gym.make("worldsim/WorldModel-v0", checkpoint=folder, max_episode_steps=5)
     short.reset(seed=1)
     assert [short.step(np.float32([0, 0, 0.2, 0]))[3] for _ in range(5)] == [False] * 4 + [True]
+
+
+def test_a_folder_takes_other_dynamics_and_keeps_its_painter_and_reader(folder, tmp_path):
+    """``export --from``: the copy steps with the other run's dynamics, paints and reads as the folder."""
+    import torch
+
+    from posttrain.common.bundle import read_bundle
+    from posttrain.sawyer.dynamics_train import load_dynamics
+    from posttrain.sawyer.export import main as export_main
+    from worldsim.io import tensor_state
+
+    other = folder.replace("/wm", "/dyn1")
+    export_main(["--from", folder, "--dynamics", other, "--out", str(tmp_path / "wm")])
+    config, tensors, _ = read_bundle(str(tmp_path / "wm"))
+    _, before, _ = read_bundle(folder)
+    for k, v in tensor_state(load_dynamics(other)[0]).items():
+        assert torch.equal(tensors[f"dynamics.{k}"], v)
+    kept = [k for k in before if not k.startswith("dynamics.")]
+    assert kept and all(torch.equal(tensors[k], before[k]) for k in kept)
+    assert config["provenance"]["dynamics"] == other and config["provenance"]["dynamics_from"] == folder
+    with pytest.raises(SystemExit):
+        export_main(["--from", folder, "--dynamics", other, "--out", str(tmp_path / "x"), "--painter", "p"])
