@@ -95,15 +95,6 @@ def test_depth_of_plane_and_inverse_depth_test_agree_on_tilted_planes():
     assert continuous_faces(depth).all()
 
 
-@pytest.fixture(scope="module")
-def scene():
-    from envs.camera_scene import CameraScene
-
-    s = CameraScene(48, 60.0)
-    yield s
-    s.close()
-
-
 def test_mesh_matches_the_simulator_render(scene):
     """A MuJoCo room seen from a camera that dollied forward: where the mesh lands (most of the
     view) it agrees with MuJoCo's own render there, far better than the first view does."""

@@ -23,15 +23,6 @@ def _tensors(rgb, depth, k, pose):
             torch.from_numpy(k)[None], torch.from_numpy(np.asarray(pose, np.float64))[None])
 
 
-@pytest.fixture(scope="module")
-def scene():
-    from envs.camera_scene import CameraScene
-
-    s = CameraScene(48, 60.0)
-    yield s
-    s.close()
-
-
 def test_reprojection_matches_the_simulator_render_at_the_new_pose(scene):
     """The first view lifted by its depth and seen from another pose agrees with MuJoCo's own render
     there (where points land), far better than the first view itself; at the same pose it is the
