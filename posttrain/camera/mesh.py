@@ -22,6 +22,8 @@ Cameras as in ``reproject.py``: world-from-camera poses in OpenCV axes, pixel ce
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 from torch import Tensor
 
@@ -56,9 +58,10 @@ def continuous_faces(depth: Tensor, tolerance: float = 0.1, far: float = 1e3) ->
     return torch.stack([upper, lower], dim=1)
 
 
+@lru_cache(maxsize=8)
 def face_corners(views: int, h: int, w: int) -> Tensor:
     """(views * 2 * (h-1) * (w-1), 3) vertex indices of every face, in ``continuous_faces``' order,
-    for vertices laid out (views, h, w)."""
+    for vertices laid out (views, h, w). Cached: the world models ask for the same table every step."""
     idx = torch.arange(views * h * w).view(views, h, w)
     tl, tr, bl, br = idx[:, :-1, :-1], idx[:, :-1, 1:], idx[:, 1:, :-1], idx[:, 1:, 1:]
     upper = torch.stack([tl, tr, bl], dim=-1)
