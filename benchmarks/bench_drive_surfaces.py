@@ -29,6 +29,7 @@ from policies.factory import make_policy
 from posttrain.camera.reprojection import ViewFiller
 from posttrain.multiview.metrics import cross_view_sampson, summarize_sampson
 from posttrain.multiview.reprojection_config import driving_filler
+from worldsim.io import write_json
 
 SIM_ID = "worldsim/DrivingMultiView-v0"
 CAMERAS = ("front", "front_left", "front_right", "back_left", "back", "back_right")
@@ -91,8 +92,7 @@ def main() -> None:
               "sampson": {k: summarize_sampson(v) for k, v in scores.items()}}
     print(json.dumps(result, indent=1))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json(args.json, result)
 
 
 if __name__ == "__main__":
