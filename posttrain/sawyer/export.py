@@ -4,6 +4,7 @@
         --painter runs/mw_push_painter --out assets/world_models/metaworld_push [--reader runs/mw_push_reader]
     python -m posttrain.sawyer.export --from assets/world_models/metaworld_drawer_open \
         --dynamics runs/mw_drawer_dyn2_s1 --out runs/wm_drawer_s1      # other dynamics, the same painter and reader
+    python -m posttrain.sawyer.export --from ... --dynamics runs/dyn_s0,runs/dyn_s1,runs/dyn_s2 --out ...   # an ensemble
 
 ``--data`` is the rendered dataset the painter trained on: it gives the simulator's spec (env id,
 task, camera, spaces) and ``reset_state``, the mean first state of its episodes (every Meta-World
@@ -56,15 +57,27 @@ def policies_of(datasets: list[str]) -> list[str]:
 
 
 def dynamics_part(dynamics: str) -> tuple[dict, dict, list[str]]:
-    """A dynamics run -> its tensors (``dynamics.*``), the folder's ``dynamics`` section and the
-    datasets it trained on."""
+    """A dynamics run, or several comma-separated (an ensemble: ``ensemble.py``) -> their tensors
+    (``dynamics.*``, or ``dynamics.<i>.*`` per member), the folder's ``dynamics`` section and the
+    datasets they trained on."""
     from posttrain.sawyer.dynamics_train import load_dynamics
     from worldsim.config import to_dict
     from worldsim.io import tensor_state
 
-    dyn, cfg = load_dynamics(dynamics)
-    tensors = {f"dynamics.{k}": v for k, v in tensor_state(dyn).items()}
-    return tensors, {"net": to_dict(cfg.net), "train": to_dict(cfg)}, cfg.data.split(",")
+    runs = [r for r in dynamics.split(",") if r]
+    loaded = [load_dynamics(r) for r in runs]
+    nets = {repr(cfg.net) for _, cfg in loaded}
+    if len(nets) != 1:
+        raise ValueError(f"ensemble members {runs} have different network configs: each run must use the same net")
+    first = loaded[0][1]
+    section = {"net": to_dict(first.net), "train": to_dict(first)}
+    if len(runs) == 1:
+        tensors = {f"dynamics.{k}": v for k, v in tensor_state(loaded[0][0]).items()}
+        return tensors, section, first.data.split(",")
+    tensors = {f"dynamics.{i}.{k}": v for i, (dyn, _) in enumerate(loaded) for k, v in tensor_state(dyn).items()}
+    section.update(members=len(runs), runs=runs, seeds=[cfg.seed for _, cfg in loaded])
+    data = sorted({d for _, cfg in loaded for d in cfg.data.split(",")})
+    return tensors, section, data
 
 
 def export(data: str, dynamics: str, painter: str, out: str, reader: str | None = None) -> Path:
@@ -119,7 +132,8 @@ def main(argv=None) -> None:
     p.add_argument("--data", default=None, help="the rendered dataset the painter trained on")
     p.add_argument("--from", dest="source", default=None, help="a Sawyer folder whose painter and reader to keep "
                    "(then only --dynamics and --out)")
-    p.add_argument("--dynamics", required=True, help="run folder of python -m posttrain.sawyer.dynamics_train")
+    p.add_argument("--dynamics", required=True, help="run folder of python -m posttrain.sawyer.dynamics_train, or "
+                   "several comma-separated: an ensemble whose episodes each follow one member")
     p.add_argument("--painter", default=None, help="run folder of python -m posttrain.sawyer.painter_train")
     p.add_argument("--reader", default=None, help="run folder of python -m posttrain.sawyer.reader_fit (perception)")
     p.add_argument("--out", required=True)

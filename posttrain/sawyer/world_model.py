@@ -38,12 +38,14 @@ FAMILY = "sawyer"
 class SawyerState:
     """Per-env tensors batched on dim 0: sim_states (N, K, 44) the last K states, sim_actions
     (N, K-1, 4) between them, first (N, 3, H, W) the episode's first frame in [-1, 1], start
-    (N, 44) its first state; one torch.Generator per env (unused: the model is deterministic); steps (N,)."""
+    (N, 44) its first state; one torch.Generator per env (it draws the episode's ensemble member);
+    member (N,) the dynamics member each env follows (``ensemble.py``); steps (N,)."""
 
     sim_states: torch.Tensor
     sim_actions: torch.Tensor
     first: torch.Tensor
     start: torch.Tensor
+    member: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
     generators: list = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -52,7 +54,7 @@ class SawyerState:
         return self.sim_states.shape[0]
 
     def replace(self, indices: Sequence[int], other: "SawyerState") -> "SawyerState":
-        return replace_envs(self, indices, other, ("sim_states", "sim_actions", "first", "start"))
+        return replace_envs(self, indices, other, ("sim_states", "sim_actions", "first", "start", "member"))
 
 
 class SawyerWorldModel:
@@ -78,22 +80,21 @@ class SawyerWorldModel:
         (``envs.rules.state_rule(env_id, env_kwargs)``; envs.world_model.session passes it)."""
         from posttrain.common.bundle import read_bundle
         from posttrain.pixel_unet.world_model import load_parts
-        from posttrain.sawyer.config import SawyerDynamicsConfig, SawyerPainterConfig
-        from posttrain.sawyer.dynamics import SawyerDynamics
+        from posttrain.sawyer.config import SawyerPainterConfig
         from posttrain.sawyer.painter import SawyerPainter
         from worldsim.config import structured
 
         if reencode or sample_steps is not None or sampler is not None:
             raise ValueError("reencode, sample_steps and sampler apply to latent or diffusion world models; the Sawyer "
-                             "world model is deterministic and carries pixels")
+                             "world model steps a state and paints pixels from it")
         if judge not in (None, "state"):
             raise ValueError(f"judge={judge!r}: the Sawyer world model judges with the task's rule (judge='state')")
         config, tensors, _ = read_bundle(path)
         if predictor not in (None, config["default_predictor"]):
             raise ValueError(f"{path} has no predictor {predictor!r}; it has {sorted(config['predictors'])}")
-        dynamics = SawyerDynamics(structured(SawyerDynamicsConfig, config["dynamics"]["net"]))
+        dynamics = load_ensemble(config, tensors, path)
         painter = SawyerPainter(structured(SawyerPainterConfig, config["painter"]["net"]))
-        load_parts(path, tensors, ((dynamics, "dynamics."), (painter, "painter.")))
+        load_parts(path, tensors, ((painter, "painter."),))
         reader = load_reader(config, tensors, path)
         return cls(config, dynamics, painter, rule, reader)
 
@@ -120,19 +121,19 @@ class SawyerWorldModel:
                 for s in (list(seeds) if seeds is not None else [None] * n)]
         return SawyerState(start[:, None].repeat(1, self.context, 1).contiguous(),
                            torch.zeros(n, self.context - 1, len(self.action_low)), frames[:, 0].contiguous(),
-                           start, gens, np.zeros(n, np.int64))
+                           start, self.dynamics.draw(gens), gens, np.zeros(n, np.int64))
 
     @torch.no_grad()
     def step(self, state: SawyerState, actions, render: bool = True) -> tuple[SawyerState, dict, dict]:
         action = batch_actions(actions, state.num_envs, self.action_low, self.action_high)   # (N, 4)
         acts = torch.cat([state.sim_actions, action[:, None]], dim=1)                          # (N, K, 4)
-        nxt = self.dynamics(state.sim_states, acts)
+        nxt = self.dynamics(state.sim_states, acts, state.member)
         agent, env = observation_of(nxt)
         reward, success = self.rule(agent, env)
         n, _, h, w = state.first.shape
         shown = to_uint8(self.painter(state.first, state.start, nxt)) if render else np.zeros((n, h, w, 3), np.uint8)
         new = SawyerState(torch.cat([state.sim_states[:, 1:], nxt[:, None]], dim=1), acts[:, 1:], state.first,
-                          state.start, state.generators, state.steps + 1)
+                          state.start, state.member, state.generators, state.steps + 1)
         extras = {"agent_pos": agent, "environment_state": env, "reward": np.asarray(reward, np.float32),
                   "success": np.asarray(success, bool)}
         return new, {self.cameras[0]: shown}, extras
@@ -172,6 +173,23 @@ class SawyerWorldModel:
             raise ValueError(f"context_frames[{self.cameras[0]!r}] must be uint8 (N, 1, {want[0]}, {want[1]}, 3) (the "
                              f"Sawyer world model starts from an episode's first frame), got {v.dtype} {v.shape}")
         return to_float(v)
+
+
+def load_ensemble(config: dict, tensors: dict, path: str):
+    """The folder's dynamics: ``dynamics.*`` (one network) or ``dynamics.<i>.*`` for each of
+    ``dynamics.members`` networks (an ensemble, ``ensemble.py``)."""
+    from posttrain.pixel_unet.world_model import load_parts
+    from posttrain.sawyer.config import SawyerDynamicsConfig
+    from posttrain.sawyer.dynamics import SawyerDynamics
+    from posttrain.sawyer.ensemble import DynamicsEnsemble
+    from worldsim.config import structured
+
+    section = config["dynamics"]
+    count = int(section.get("members", 1))
+    members = [SawyerDynamics(structured(SawyerDynamicsConfig, section["net"])) for _ in range(count)]
+    prefixes = ["dynamics."] if count == 1 else [f"dynamics.{i}." for i in range(count)]
+    load_parts(path, tensors, tuple(zip(members, prefixes)))
+    return DynamicsEnsemble(members)
 
 
 def load_reader(config: dict, tensors: dict, path: str):
