@@ -64,7 +64,10 @@ def dynamics_part(dynamics: str) -> tuple[dict, dict, list[str]]:
     from worldsim.config import to_dict
     from worldsim.io import tensor_state
 
-    runs = [r for r in dynamics.split(",") if r]
+    runs = [r.strip() for r in dynamics.split(",") if r.strip()]
+    if not runs:
+        raise ValueError(f"--dynamics {dynamics!r} names no run: give a dynamics_train run folder, or several "
+                         "comma-separated")
     loaded = [load_dynamics(r) for r in runs]
     nets = {repr(cfg.net) for _, cfg in loaded}
     if len(nets) != 1:
