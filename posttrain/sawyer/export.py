@@ -61,6 +61,7 @@ def dynamics_part(dynamics: str) -> tuple[dict, dict, list[str]]:
     (``dynamics.*``, or ``dynamics.<i>.*`` per member), the folder's ``dynamics`` section and the
     datasets they trained on."""
     from posttrain.sawyer.dynamics_train import load_dynamics
+    from posttrain.sawyer.ensemble import DynamicsEnsemble
     from worldsim.config import to_dict
     from worldsim.io import tensor_state
 
@@ -69,9 +70,7 @@ def dynamics_part(dynamics: str) -> tuple[dict, dict, list[str]]:
         raise ValueError(f"--dynamics {dynamics!r} names no run: give a dynamics_train run folder, or several "
                          "comma-separated")
     loaded = [load_dynamics(r) for r in runs]
-    nets = {repr(cfg.net) for _, cfg in loaded}
-    if len(nets) != 1:
-        raise ValueError(f"ensemble members {runs} have different network configs: each run must use the same net")
+    DynamicsEnsemble([dyn for dyn, _ in loaded])   # refuses members whose network configs differ
     first = loaded[0][1]
     section = {"net": to_dict(first.net), "train": to_dict(first)}
     if len(runs) == 1:

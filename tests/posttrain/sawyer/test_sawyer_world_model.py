@@ -171,8 +171,6 @@ def test_an_ensemble_folder_steps_each_episode_with_the_member_its_seed_draws(fo
                "environment_state": np.repeat(obs["environment_state"][None], n, 0)}
     frames = {"corner4": np.zeros((n, 1, SIZE, SIZE, 3), np.uint8)}
     state = wm.start(frames, None, context, seeds=list(range(n)))
-    with pytest.raises(ValueError, match="names no run"):
-        export_main(["--from", folder, "--dynamics", " , ", "--out", str(tmp_path / "none")])
     assert set(state.member.tolist()) == {0, 1}          # seeds 0-15 draw both members
     assert torch.equal(wm.start(frames, None, context, seeds=list(range(n))).member, state.member)
     action = np.tile(np.float32([0.3, -0.2, 0.1, 0.5]), (n, 1))
@@ -183,3 +181,5 @@ def test_an_ensemble_folder_steps_each_episode_with_the_member_its_seed_draws(fo
         rows = state.member == i
         assert torch.allclose(after.sim_states[rows, -1], alone[rows], atol=1e-6)
     sim.close()
+    with pytest.raises(ValueError, match="names no run"):
+        export_main(["--from", folder, "--dynamics", " , ", "--out", str(tmp_path / "none")])
