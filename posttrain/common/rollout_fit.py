@@ -30,8 +30,8 @@ def fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, desc:
 
 
 def unrolled_loss(model, states, actions, valid, jitter, gen: torch.Generator, scale) -> torch.Tensor:
-    """Mean over ``valid`` targets of the squared error in units of ``scale`` (per state variable),
-    averaged over the ``valid.shape[1]`` steps the model unrolls from a context of
+    """Mean over ``valid`` targets of the squared error in units of ``scale`` (per state variable, or
+    (B, h, D): per sample, step and variable), averaged over the ``valid.shape[1]`` steps the model unrolls from a context of
     ``model.cfg.context`` true states plus ``jitter`` (per variable) times Gaussian noise, each
     prediction feeding the next step."""
     k, h = model.cfg.context, valid.shape[1]
@@ -39,7 +39,8 @@ def unrolled_loss(model, states, actions, valid, jitter, gen: torch.Generator, s
     scale, total = torch.as_tensor(scale, dtype=torch.float32), 0.0
     for j in range(h):
         pred = model(ctx, actions[:, j:j + k])
-        err = (((pred - states[:, k + j]) / scale) ** 2).mean(dim=1)
+        unit = scale[:, j] if scale.dim() == 3 else scale
+        err = (((pred - states[:, k + j]) / unit) ** 2).mean(dim=1)
         w = valid[:, j].float()
         total = total + (err * w).sum() / w.sum().clamp_min(1) / h
         ctx = torch.cat([ctx[:, 1:], pred[:, None]], dim=1)

@@ -59,6 +59,7 @@ class SawyerTrainConfig:
     contact_fraction: float = 0.0       # share of each batch whose context ends where the hand is held back
     contact_lead: float = 0.02          # (m) "held back": the mocap target this far from the hand (it pushes on
     contact_speed: float = 0.05         # something) while the hand moves slower than this (m/s)
+    held_weight: float = 1.0            # the hand's loss units this much finer at held-back target states
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -68,6 +69,8 @@ class SawyerTrainConfig:
             raise ValueError("data=DATASET and out=RUN_FOLDER are required")
         if len(self.loss_scale) != STATE_DIM or min(self.loss_scale) <= 0:
             raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
+        if self.held_weight < 1.0:
+            raise ValueError(f"held_weight={self.held_weight}: a factor >= 1 (1 leaves the loss as it is)")
         if not 0.0 <= self.contact_fraction < 1.0:
             raise ValueError(f"contact_fraction={self.contact_fraction}: a share in [0, 1)")
         if self.rollout_k < 1 or self.net.context < 1:

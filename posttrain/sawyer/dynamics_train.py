@@ -11,7 +11,8 @@ next, the loss summed over the steps with gradients through the whole rollout, i
 ``loss_scale`` per state variable. With ``contact_fraction`` > 0 that share of every batch starts
 where the arm is held back (the mocap target more than ``contact_lead`` from a hand slower than
 ``contact_speed``: it rests or pushes on something), states that are rare in the data and decide
-knife-edge outcomes. The network's normalisation (the data's state mean and spread,
+knife-edge outcomes; with ``held_weight`` > 1 the hand's errors at held-back target states count in
+units that much finer (``rollout_loss``). The network's normalisation (the data's state mean and spread,
 and each variable's typical one-step change) is measured on the training episodes and saved with
 the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning resumes.
 """
@@ -19,6 +20,7 @@ the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning res
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,15 +59,20 @@ def data_stats(data: Transitions, episodes: np.ndarray) -> dict[str, torch.Tenso
             "delta_std": torch.tensor(delta_std, dtype=torch.float32)}
 
 
+def is_held(states: torch.Tensor, lead: float, speed: float) -> torch.Tensor:
+    """(..., 44) -> (...) bool: the mocap target more than ``lead`` metres from a hand slower than
+    ``speed`` m/s, i.e. the arm pushes on something that holds it back (contact), not just lagging a
+    fast target."""
+    gap = (states[..., MOCAP] - states[..., HAND]).norm(dim=-1)
+    return (gap > lead) & (states[..., HAND_VEL].norm(dim=-1) < speed)
+
+
 def held_back(data: Transitions, episodes: np.ndarray, lead: float, speed: float) -> tuple[np.ndarray, np.ndarray]:
-    """(episode, step) of every state of ``episodes`` (not an episode's last) where the mocap target is
-    more than ``lead`` metres from the hand and the hand moves slower than ``speed`` m/s: the arm
-    pushes on something that holds it back (contact), not just lagging a fast target."""
+    """(episode, step) of every held-back state (``is_held``) of ``episodes``, an episode's last excepted."""
     eps, steps = [], []
     for e in episodes:
-        s = data.states[np.arange(data.starts[e], data.starts[e] + data.lengths[e] - 1)]
-        gap = np.linalg.norm(s[:, MOCAP] - s[:, HAND], axis=1)
-        hit = np.nonzero((gap > lead) & (np.linalg.norm(s[:, HAND_VEL], axis=1) < speed))[0]
+        s = torch.from_numpy(data.states[np.arange(data.starts[e], data.starts[e] + data.lengths[e] - 1)])
+        hit = np.nonzero(is_held(s, lead, speed).numpy())[0]
         eps.append(np.full(len(hit), e))
         steps.append(hit)
     return np.concatenate(eps), np.concatenate(steps)
@@ -94,12 +101,23 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 
 
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
-                 loss_scale) -> torch.Tensor:
-    """``unrolled_loss`` with context noise of ``noise`` error units per variable."""
+                 loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05) -> torch.Tensor:
+    """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
+    is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
+    times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
+    decides when it slides off."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
-    return unrolled_loss(model, states, actions, valid, noise * scale, gen, scale)
+    unit = scale
+    if held_weight != 1.0:
+        k = model.cfg.context
+        finer = torch.ones(states.shape[0], states.shape[1] - k, STATE_DIM)
+        held = is_held(states[:, k:], lead, speed)
+        for part in (HAND, HAND_VEL):
+            finer[..., part] = torch.where(held, held_weight, 1.0)[..., None]
+        unit = scale / finer
+    return unrolled_loss(model, states, actions, valid, noise * scale, gen, unit)
 
 
 def train(cfg: SawyerTrainConfig) -> Path:
@@ -111,7 +129,8 @@ def train(cfg: SawyerTrainConfig) -> Path:
     train_eps, _ = split(data, cfg.holdout_episodes)
     torch.manual_seed(cfg.seed)
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
-    return fit_rollouts(model, data, train_eps, cfg, rollout_loss, contact_sampler(data, train_eps, cfg), lr_at,
+    loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=cfg.contact_speed)
+    return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 
 

@@ -110,3 +110,35 @@ def test_contact_sampler_starts_its_share_of_windows_where_the_hand_is_held_back
     assert held.mean() >= 0.85 > free.mean()
     with pytest.raises(ValueError, match="contact_fraction"):
         SawyerTrainConfig(data="d", out="o", contact_fraction=1.0).validate()
+
+
+def test_held_weight_makes_the_hands_errors_count_finer_only_where_the_target_is_held_back():
+    """With ``held_weight`` w, a held-back target's hand position and velocity errors are measured in
+    units w times finer (their squared error counts w**2 times); targets that are not held back, and
+    every other variable, count as before; a factor below 1 is refused."""
+    from posttrain.sawyer.config import HAND, HAND_VEL
+
+    torch.manual_seed(0)
+    model = SawyerDynamics(SawyerDynamicsConfig(context=2, width=32, layers=1))
+    states = torch.randn(8, 3, STATE_DIM) * 0.05
+    states[:, :, HAND_VEL] = 0.0                                      # a still hand...
+    states[:4, 2, MOCAP] = states[:4, 2, HAND] + torch.tensor([0.0, 0.0, -0.05])  # ...pulled 5 cm: held back
+    states[4:, 2, MOCAP] = states[4:, 2, HAND]                        # ...its target on it: free
+    actions, valid = torch.rand(8, 2, 4) * 2 - 1, torch.ones(8, 1, dtype=torch.bool)
+    hand_only = torch.full((STATE_DIM,), 1e6)
+    hand_only[HAND], hand_only[HAND_VEL] = 0.01, 0.1
+    gen = torch.Generator().manual_seed(0)
+
+    def loss(rows, scale, w):
+        with torch.no_grad():
+            return float(rollout_loss(model, states[rows], actions[rows], valid[rows], 0.0, gen, scale.tolist(),
+                                      held_weight=w, lead=0.02, speed=0.05))
+
+    held, free, every = slice(0, 4), slice(4, 8), torch.full((STATE_DIM,), 0.01)
+    assert loss(held, hand_only, 3.0) == pytest.approx(9.0 * loss(held, hand_only, 1.0), rel=1e-5)
+    assert loss(free, every, 3.0) == pytest.approx(loss(free, every, 1.0), rel=1e-6)
+    other = every.clone()
+    other[HAND], other[HAND_VEL] = 1e6, 1e6                          # only the other variables count
+    assert loss(held, other, 3.0) == pytest.approx(loss(held, other, 1.0), rel=1e-6)
+    with pytest.raises(ValueError, match="held_weight"):
+        SawyerTrainConfig(data="d", out="o", held_weight=0.5).validate()
