@@ -31,9 +31,9 @@ def fit_rollouts(model, data, train_eps, cfg, rollout_loss, sample, lr_at, desc:
 
 def unrolled_loss(model, states, actions, valid, jitter, gen: torch.Generator, scale) -> torch.Tensor:
     """Mean over ``valid`` targets of the squared error in units of ``scale`` (per state variable, or
-    (B, h, D): per sample, step and variable), averaged over the ``valid.shape[1]`` steps the model unrolls from a context of
-    ``model.cfg.context`` true states plus ``jitter`` (per variable) times Gaussian noise, each
-    prediction feeding the next step."""
+    (B, h, D): per sample, step and variable), averaged over the ``valid.shape[1]`` steps the model
+    unrolls from a context of ``model.cfg.context`` true states plus ``jitter`` (per variable) times
+    Gaussian noise, each prediction feeding the next step."""
     k, h = model.cfg.context, valid.shape[1]
     ctx = states[:, :k] + jitter * torch.randn(states[:, :k].shape, generator=gen)
     scale, total = torch.as_tensor(scale, dtype=torch.float32), 0.0
