@@ -60,6 +60,8 @@ class SawyerTrainConfig:
     contact_lead: float = 0.02          # (m) "held back": the mocap target this far from the hand (it pushes on
     contact_speed: float = 0.05         # something) while the hand moves slower than this (m/s)
     held_weight: float = 1.0            # the hand's loss units this much finer at held-back target states
+    held_speed: float | None = None     # (m/s) the speed bound of "held back" for held_weight (None: contact_speed)
+    held_axes: list[int] = field(default_factory=lambda: [0, 1, 2])   # the hand's axes (x, y, z) held_weight refines
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -71,6 +73,10 @@ class SawyerTrainConfig:
             raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
         if self.held_weight < 1.0:
             raise ValueError(f"held_weight={self.held_weight}: a factor >= 1 (1 leaves the loss as it is)")
+        if self.held_speed is not None and self.held_speed <= 0:
+            raise ValueError(f"held_speed={self.held_speed}: a speed > 0 m/s, or None for contact_speed")
+        if not self.held_axes or not set(self.held_axes) <= {0, 1, 2}:
+            raise ValueError(f"held_axes={self.held_axes}: some of the hand's axes 0 (x), 1 (y), 2 (z)")
         if not 0.0 <= self.contact_fraction < 1.0:
             raise ValueError(f"contact_fraction={self.contact_fraction}: a share in [0, 1)")
         if self.rollout_k < 1 or self.net.context < 1:
@@ -127,6 +133,7 @@ class SawyerReaderConfig:
     channels: int = 32
     height: int = 64
     width: int = 64
+    full_res: bool = False              # heat maps at the image's resolution (False: half of it, 2 x 2 pixel cells)
 
 
 @dataclass

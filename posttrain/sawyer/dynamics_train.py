@@ -12,7 +12,7 @@ next, the loss summed over the steps with gradients through the whole rollout, i
 where the arm is held back (the mocap target more than ``contact_lead`` from a hand slower than
 ``contact_speed``: it rests or pushes on something), states that are rare in the data and decide
 knife-edge outcomes; with ``held_weight`` > 1 the hand's errors at held-back target states count in
-units that much finer (``rollout_loss``). The network's normalisation (the data's state mean and spread,
+units that much finer (``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes). The network's normalisation (the data's state mean and spread,
 and each variable's typical one-step change) is measured on the training episodes and saved with
 the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning resumes.
 """
@@ -101,11 +101,12 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 
 
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
-                 loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05) -> torch.Tensor:
+                 loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05,
+                 axes: tuple[int, ...] = (0, 1, 2)) -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
     is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
     times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
-    decides when it slides off."""
+    decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
@@ -115,7 +116,7 @@ def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, ge
         finer = torch.ones(states.shape[0], states.shape[1] - k, STATE_DIM)
         held = is_held(states[:, k:], lead, speed)
         for part in (HAND, HAND_VEL):
-            finer[..., part] = torch.where(held, held_weight, 1.0)[..., None]
+            finer[..., part.start + torch.tensor(axes)] = torch.where(held, held_weight, 1.0)[..., None]
         unit = scale / finer
     return unrolled_loss(model, states, actions, valid, noise * scale, gen, unit)
 
@@ -129,7 +130,9 @@ def train(cfg: SawyerTrainConfig) -> Path:
     train_eps, _ = split(data, cfg.holdout_episodes)
     torch.manual_seed(cfg.seed)
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
-    loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=cfg.contact_speed)
+    held_speed = cfg.contact_speed if cfg.held_speed is None else cfg.held_speed
+    loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=held_speed,
+                   axes=tuple(cfg.held_axes))
     return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 

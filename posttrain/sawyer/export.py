@@ -5,6 +5,7 @@
     python -m posttrain.sawyer.export --from assets/world_models/metaworld_drawer_open \
         --dynamics runs/mw_drawer_dyn2_s1 --out runs/wm_drawer_s1      # other dynamics, the same painter and reader
     python -m posttrain.sawyer.export --from ... --dynamics runs/dyn_s0,runs/dyn_s1,runs/dyn_s2 --out ...   # an ensemble
+    python -m posttrain.sawyer.export --from ... --reader runs/mw_drawer_reader5 --out ...   # another reader
 
 ``--data`` is the rendered dataset the painter trained on: it gives the simulator's spec (env id,
 task, camera, spaces) and ``reset_state``, the mean first state of its episodes (every Meta-World
@@ -104,48 +105,65 @@ def export(data: str, dynamics: str, painter: str, out: str, reader: str | None 
                              "reader": str(reader),
                              "train_policies": policies_of([data, *dyn_data])}}
     if reader:
-        from posttrain.sawyer.reader_fit import load_reader_run
-
-        model, reader_config = load_reader_run(reader)
-        tensors.update({f"reader.{k}": v for k, v in tensor_state(model).items()})
-        config["reader"] = reader_config
-        metrics["reader"] = read_json(Path(reader) / "metrics.json")
+        new, config["reader"], metrics["reader"] = reader_part(reader)
+        tensors.update(new)
     return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in tensors.items()}, metrics)
 
 
-def with_dynamics(folder: str, dynamics: str, out: str) -> Path:
-    """A copy of the Sawyer folder ``folder`` whose dynamics are the run ``dynamics`` (painter, reader
-    and the simulator's spec kept): new dynamics without rendering the painter's data again."""
+def reader_part(reader: str) -> tuple[dict, dict, dict]:
+    """A reader run -> its tensors (``reader.*``), the folder's ``reader`` section and its held-out metrics."""
+    from posttrain.sawyer.reader_fit import load_reader_run
+    from worldsim.io import read_json, tensor_state
+
+    model, section = load_reader_run(reader)
+    return {f"reader.{k}": v for k, v in tensor_state(model).items()}, section, read_json(Path(reader) / "metrics.json")
+
+
+def with_parts(folder: str, out: str, dynamics: str | None = None, reader: str | None = None) -> Path:
+    """A copy of the Sawyer folder ``folder`` with the run ``dynamics`` and/or ``reader`` in place of
+    its own (the painter, the other part and the simulator's spec kept): new parts without rendering
+    the painter's data again."""
     from posttrain.common.bundle import read_bundle, write_bundle
 
     config, tensors, meta = read_bundle(folder)
     if config.get("family") != FAMILY:
         raise ValueError(f"{folder} is a {config.get('family')!r} folder; --from takes a {FAMILY!r} one")
-    new, section, dyn_data = dynamics_part(dynamics)
-    kept = {k: v for k, v in tensors.items() if not k.startswith("dynamics.")}
-    provenance = dict(config["provenance"], dynamics=str(dynamics), dynamics_from=str(folder),
-                      train_policies=sorted(set(config["provenance"]["train_policies"]) | set(policies_of(dyn_data))))
-    config = dict(config, dynamics=section, provenance=provenance)
-    return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in {**kept, **new}.items()}, meta)
+    metrics = dict(meta.get("metrics", {}))
+    while "architecture" in metrics and "metrics" in metrics:   # copies made before 2026-12-06 nested the whole meta
+        metrics = dict(metrics["metrics"])
+    provenance = dict(config["provenance"])
+    if dynamics:
+        new, config["dynamics"], dyn_data = dynamics_part(dynamics)
+        tensors = {**{k: v for k, v in tensors.items() if not k.startswith("dynamics.")}, **new}
+        provenance.update(dynamics=str(dynamics), dynamics_from=str(folder), train_policies=sorted(
+            set(provenance["train_policies"]) | set(policies_of(dyn_data))))
+    if reader:
+        new, config["reader"], metrics["reader"] = reader_part(reader)
+        tensors = {**{k: v for k, v in tensors.items() if not k.startswith("reader.")}, **new}
+        provenance.update(reader=str(reader), reader_from=str(folder))
+    config["provenance"] = provenance
+    return write_bundle(out, config, {k: torch.as_tensor(v) for k, v in tensors.items()}, metrics)
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None, help="the rendered dataset the painter trained on")
-    p.add_argument("--from", dest="source", default=None, help="a Sawyer folder whose painter and reader to keep "
-                   "(then only --dynamics and --out)")
-    p.add_argument("--dynamics", required=True, help="run folder of python -m posttrain.sawyer.dynamics_train, or "
+    p.add_argument("--from", dest="source", default=None, help="a Sawyer folder whose painter to keep, and its "
+                   "dynamics or reader where --dynamics or --reader does not replace them (then no --data, --painter)")
+    p.add_argument("--dynamics", default=None, help="run folder of python -m posttrain.sawyer.dynamics_train, or "
                    "several comma-separated: an ensemble whose episodes each follow one member")
     p.add_argument("--painter", default=None, help="run folder of python -m posttrain.sawyer.painter_train")
     p.add_argument("--reader", default=None, help="run folder of python -m posttrain.sawyer.reader_fit (perception)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.source:
-        if args.data or args.painter or args.reader:
-            p.error("--from keeps the folder's painter and reader: give only --dynamics and --out with it")
-        print(f"world model in {with_dynamics(args.source, args.dynamics, args.out)}")
-    elif not (args.data and args.painter):
-        p.error("--data and --painter are required (or --from FOLDER to keep an existing folder's)")
+        if args.data or args.painter:
+            p.error("--from keeps the folder's painter: give --dynamics and/or --reader, and --out, with it")
+        if not (args.dynamics or args.reader):
+            p.error("--from FOLDER needs --dynamics or --reader (or both): the part(s) to replace")
+        print(f"world model in {with_parts(args.source, args.out, args.dynamics, args.reader)}")
+    elif not (args.data and args.painter and args.dynamics):
+        p.error("--data, --dynamics and --painter are required (or --from FOLDER to keep an existing folder's)")
     else:
         print(f"world model in {export(args.data, args.dynamics, args.painter, args.out, args.reader)}")
 

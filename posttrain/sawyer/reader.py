@@ -1,20 +1,20 @@
 """State from frames for the Sawyer (Meta-World) tasks: where the hand, the object and the goal are.
 
     reader = SawyerReader(SawyerReaderConfig(), intrinsics, extrinsics, heights)
-    uv = reader.keypoints(frames)            # (B, 3, H, W) in [-1, 1] -> (B, 4, 2) pixels of KEYPOINTS
+    uv = reader.keypoints(frames)            # (B, 3, H, W) in [-1, 1] -> (B, 5, 2) pixels of KEYPOINTS
     read = reader(frames)                    # {"hand": (B, 3), "object": (B, 3), "goal": (B, 3), "gripper": (B,)}
 
-A fully convolutional network (an encoder-decoder with a skip) puts one heat map per keypoint on
-the image, at half its resolution; a soft-argmax of each gives its pixel to a fraction of a pixel. The keypoints are
-the hand, the point on the table under it, the object (push: the puck; drawer-open: the handle),
-the point on the table under it, and the goal marker. They are trained on the camera's projection of the recorded state
-(the dataset's intrinsics and extrinsics), so the network learns where things are in the image,
-not the layouts of its training episodes, and metres come from geometry: the goal is where its
-pixel's ray meets its height (``heights``), the hand's and the object's x, y where their table
-points' rays meet the table, and their heights where their own rays pass closest to the vertical
-line there (a grasped puck leaves the table), plus a small learned correction from all keypoints'
-pixels and the gripper (the table points are not visible: their readings carry a pose-dependent
-bias the correction takes out). The gripper's opening is regressed from the pooled features.
+A fully convolutional network (an encoder-decoder with a skip) puts one heat map per keypoint on the image,
+at half its resolution (``full_res``: at its own, one more decoder stage); a soft-argmax of each gives its
+pixel to a fraction of a pixel. The keypoints are the hand, the point on the table under it, the object
+(push: the puck; drawer-open: the handle), the point on the table under it, and the goal marker. They are
+trained on the camera's projection of the recorded state (the dataset's intrinsics and extrinsics), so the
+network learns where things are in the image, not the layouts of its training episodes, and metres come from
+geometry: the goal is where its pixel's ray meets its height (``heights``), the hand's and the object's x, y
+where their table points' rays meet the table, and their heights where their own rays pass closest to the
+vertical line there (a grasped puck leaves the table), plus a small learned correction from all keypoints'
+pixels and the gripper (the table points are not visible: their readings carry a pose-dependent bias the
+correction takes out). The gripper's opening is regressed from the pooled features.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class SawyerReader(nn.Module):
         self.enc1, self.enc2, self.enc3 = _conv(3, c // 2), _conv(c // 2, c, 2), _conv(c, 2 * c, 2)
         self.middle = nn.Sequential(_conv(2 * c, 2 * c), _conv(2 * c, 2 * c))
         self.dec = nn.Sequential(_conv(2 * c + c, c), _conv(c, c))
-        self.heat = nn.Conv2d(c, len(KEYPOINTS), 3, padding=1)
+        # full_res: one more decoder stage, back to the image's size with the first encoder's features
+        self.dec_full = nn.Sequential(_conv(c + c // 2, c // 2), _conv(c // 2, c // 2)) if cfg.full_res else None
+        self.heat = nn.Conv2d(c // 2 if cfg.full_res else c, len(KEYPOINTS), 3, padding=1)
         self.gripper = nn.Linear(2 * c, 1)
         # a learned correction of the hand's and the object's geometric positions from all keypoints'
         # pixels and the gripper reading (zero at first)
@@ -54,16 +56,21 @@ class SawyerReader(nn.Module):
         self.register_buffer("intrinsics", torch.eye(3) if intrinsics is None else torch.as_tensor(intrinsics).float())
         self.register_buffer("extrinsics", torch.eye(4) if extrinsics is None else torch.as_tensor(extrinsics).float())
         self.register_buffer("heights", torch.zeros(len(HEIGHTS)) if heights is None else torch.as_tensor(heights).float())
-        v = (torch.arange(cfg.height // 2, dtype=torch.float32) + 0.5) * 2   # heat-map cells: 2 x 2 pixels
-        u = (torch.arange(cfg.width // 2, dtype=torch.float32) + 0.5) * 2
+        cell = 1 if cfg.full_res else 2   # heat-map cells: cell x cell pixels
+        v = (torch.arange(cfg.height // cell, dtype=torch.float32) + 0.5) * cell
+        u = (torch.arange(cfg.width // cell, dtype=torch.float32) + 0.5) * cell
         self.register_buffer("grid", torch.stack(torch.meshgrid(u, v, indexing="xy"), dim=-1).reshape(-1, 2),
                              persistent=False)
 
     def heat_maps(self, frames: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, 3, H, W) -> (logits (B, K, H/2 * W/2), gripper opening (B,))."""
-        e2 = self.enc2(self.enc1(frames))                                       # (B, c, H/2, W/2)
+        """(B, 3, H, W) -> (logits (B, K, cells), gripper opening (B,)); cells: H/2 * W/2, or H * W
+        with ``full_res``."""
+        e1 = self.enc1(frames)                                                  # (B, c/2, H, W)
+        e2 = self.enc2(e1)                                                      # (B, c, H/2, W/2)
         m = self.middle(self.enc3(e2))                                          # (B, 2c, H/4, W/4)
         d = self.dec(torch.cat([F.interpolate(m, scale_factor=2.0), e2], dim=1))
+        if self.dec_full is not None:
+            d = self.dec_full(torch.cat([F.interpolate(d, scale_factor=2.0), e1], dim=1))
         return self.heat(d).flatten(2), self.gripper(m.mean(dim=(2, 3)))[:, 0]
 
     def keypoints(self, frames: Tensor) -> Tensor:

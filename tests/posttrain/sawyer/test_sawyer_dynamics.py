@@ -142,3 +142,31 @@ def test_held_weight_makes_the_hands_errors_count_finer_only_where_the_target_is
     assert loss(held, other, 3.0) == pytest.approx(loss(held, other, 1.0), rel=1e-6)
     with pytest.raises(ValueError, match="held_weight"):
         SawyerTrainConfig(data="d", out="o", held_weight=0.5).validate()
+
+
+def test_held_axes_refine_only_the_hands_chosen_axes():
+    """``held_axes`` (0 x, 1 y, 2 z) limits the finer units to those axes of the hand's position and
+    velocity; an axis outside 0-2 and a held-back speed bound <= 0 are refused."""
+    from posttrain.sawyer.config import HAND, HAND_VEL
+
+    torch.manual_seed(0)
+    model = SawyerDynamics(SawyerDynamicsConfig(context=2, width=32, layers=1))
+    states = torch.randn(4, 3, STATE_DIM) * 0.05
+    states[:, :, HAND_VEL] = 0.0
+    states[:, 2, MOCAP] = states[:, 2, HAND] + torch.tensor([0.0, 0.0, -0.05])   # every target held back
+    actions, valid = torch.rand(4, 2, 4) * 2 - 1, torch.ones(4, 1, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(0)
+
+    def loss(axis_counted, w, axes):
+        scale = torch.full((STATE_DIM,), 1e6)
+        scale[HAND.start + axis_counted], scale[HAND_VEL.start + axis_counted] = 0.01, 0.1
+        with torch.no_grad():
+            return float(rollout_loss(model, states, actions, valid, 0.0, gen, scale.tolist(), held_weight=w,
+                                      lead=0.02, speed=0.05, axes=axes))
+
+    assert loss(1, 3.0, (0, 1)) == pytest.approx(9.0 * loss(1, 1.0, (0, 1)), rel=1e-5)   # y: refined
+    assert loss(2, 3.0, (0, 1)) == pytest.approx(loss(2, 1.0, (0, 1)), rel=1e-6)         # z: as before
+    with pytest.raises(ValueError, match="held_axes"):
+        SawyerTrainConfig(data="d", out="o", held_axes=[3]).validate()
+    with pytest.raises(ValueError, match="held_speed"):
+        SawyerTrainConfig(data="d", out="o", held_speed=0.0).validate()

@@ -23,11 +23,14 @@ def _dots(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     return frames, corners.float() + 1.0   # a 2x2 dot at columns u, u+1 is centred at u + 1
 
 
-def test_heat_maps_learn_to_find_marked_points():
+@pytest.mark.parametrize("full_res", [False, True])
+def test_heat_maps_learn_to_find_marked_points(full_res):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     frames, targets = _dots(512, gen)
-    reader = SawyerReader(SawyerReaderConfig(channels=16, height=SIZE, width=SIZE))
+    reader = SawyerReader(SawyerReaderConfig(channels=16, height=SIZE, width=SIZE, full_res=full_res))
+    cells = SIZE * SIZE if full_res else SIZE * SIZE // 4
+    assert reader.heat_maps(frames[:2])[0].shape == (2, len(KEYPOINTS), cells)
     opt = torch.optim.Adam(reader.parameters(), lr=3e-3)
     for _ in range(250):
         idx = torch.randint(len(frames), (32,), generator=gen)

@@ -146,8 +146,42 @@ def test_a_folder_takes_other_dynamics_and_keeps_its_painter_and_reader(folder, 
     kept = [k for k in before if not k.startswith("dynamics.")]
     assert kept and all(torch.equal(tensors[k], before[k]) for k in kept)
     assert config["provenance"]["dynamics"] == other and config["provenance"]["dynamics_from"] == folder
+    metrics = read_bundle(str(tmp_path / "wm"))[2]["metrics"]
+    assert metrics == read_bundle(folder)[2]["metrics"]   # the painter's and reader's held-out metrics, as they were
     with pytest.raises(SystemExit):
         export_main(["--from", folder, "--dynamics", other, "--out", str(tmp_path / "x"), "--painter", "p"])
+
+
+def test_a_folder_takes_another_reader_and_keeps_its_dynamics_and_painter(folder, tmp_path):
+    """``export --from F --reader R``: the copy reads frames with R (here a full-resolution one), and
+    its dynamics and painter are F's; --from with nothing to replace is refused."""
+    import torch
+
+    from posttrain.common.bundle import read_bundle
+    from posttrain.sawyer import reader_fit
+    from posttrain.sawyer.export import main as export_main
+    from worldsim.io import read_json, tensor_state
+
+    run = str(tmp_path / "reader_full")
+    reader_fit.main([f"data={folder.replace('/wm', '/data')}", f"out={run}", "net.channels=8", "net.full_res=true",
+                     f"net.height={SIZE}", f"net.width={SIZE}", "holdout_episodes=1", "batch_size=4", "steps=2"])
+    export_main(["--from", folder, "--reader", run, "--out", str(tmp_path / "wm")])
+    config, tensors, meta = read_bundle(str(tmp_path / "wm"))
+    _, before, _ = read_bundle(folder)
+    for k, v in tensor_state(reader_fit.load_reader_run(run)[0]).items():
+        assert torch.equal(tensors[f"reader.{k}"], v)
+    kept = [k for k in before if not k.startswith("reader.")]
+    assert kept and all(torch.equal(tensors[k], before[k]) for k in kept)
+    assert config["reader"]["full_res"] and config["provenance"]["reader"] == run
+    assert meta["metrics"]["reader"] == read_json(f"{run}/metrics.json")          # the new reader's held-out errors
+    assert meta["metrics"]["painter"] == read_bundle(folder)[2]["metrics"]["painter"]   # the kept painter's
+    env = gym.make("worldsim/PerceivedSim-v0", checkpoint=str(tmp_path / "wm"))
+    env.reset(seed=5)
+    obs = env.step(np.float32([0, 0, 0, 0]))[0]
+    assert np.isfinite(obs["agent_pos"]).all()
+    env.close()
+    with pytest.raises(SystemExit):
+        export_main(["--from", folder, "--out", str(tmp_path / "nothing")])
 
 
 def test_an_ensemble_folder_steps_each_episode_with_the_member_its_seed_draws(folder, tmp_path):
