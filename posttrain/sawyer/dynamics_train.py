@@ -5,16 +5,17 @@ of its own predictions.
 
 The dataset comes from ``worldsim generate --env worldsim/MetaWorld-v0 ... sim_state=true
 render=false``. The recipe is TabletopPush's (``posttrain.pixel_unet.dynamics_train``, whose window
-sampler it reuses): after ``rollout_start`` of the steps on one-step targets, every sample is
-unrolled ``rollout_k`` steps from a true context (with a little noise), each prediction feeding the
-next, the loss summed over the steps with gradients through the whole rollout, in units of
-``loss_scale`` per state variable. With ``contact_fraction`` > 0 that share of every batch starts
-where the arm is held back (the mocap target more than ``contact_lead`` from a hand slower than
-``contact_speed``: it rests or pushes on something), states that are rare in the data and decide
-knife-edge outcomes; with ``held_weight`` > 1 the hand's errors at held-back target states count in
-units that much finer (``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes). The network's normalisation (the data's state mean and spread,
-and each variable's typical one-step change) is measured on the training episodes and saved with
-the weights. Checkpoints (safetensors) as in ``pixel_unet.train``; rerunning resumes.
+sampler it reuses): after ``rollout_start`` of the steps on one-step targets, every sample is unrolled
+``rollout_k`` steps from a true context (with a little noise), each prediction feeding the next, the
+loss summed over the steps with gradients through the whole rollout, in units of ``loss_scale`` per
+state variable. With ``contact_fraction`` > 0 that share of every batch starts where the arm is held
+back (the mocap target more than ``contact_lead`` from a hand slower than ``contact_speed``: it rests
+or pushes on something), states that are rare in the data and decide knife-edge outcomes; with
+``held_weight`` > 1 the hand's errors at held-back target states count in units that much finer
+(``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes). The network's
+normalisation (the data's state mean and spread, and each variable's typical one-step change) is
+measured on the training episodes and saved with the weights. Checkpoints (safetensors) as in
+``pixel_unet.train``; rerunning resumes.
 """
 
 from __future__ import annotations
