@@ -40,6 +40,8 @@ class SawyerDynamicsConfig:
     mocap_high: list[float] = field(default_factory=lambda: [0.5, 1.0, 0.5])
     pad_features: bool = False   # the finger pads' offsets from the object as inputs (what lands on what)
     pad_reach: float = 0.047     # (m) each pad's y offset from the hand with its finger joint at 0
+    pad_fourier: int = 0         # octaves of sines and cosines of the pads' offsets from the object (0: none)
+    fourier_longest: float = 0.128   # (m) the longest of their wavelengths; each next one is half
 
 
 @dataclass
@@ -83,6 +85,9 @@ class SawyerTrainConfig:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
         if len(self.net.mocap_low) != 3 or len(self.net.mocap_high) != 3:
             raise ValueError("net.mocap_low and net.mocap_high are (x, y, z)")
+        if self.net.pad_fourier < 0 or self.net.fourier_longest <= 0:
+            raise ValueError(f"net.pad_fourier={self.net.pad_fourier} (octaves, >= 0) and net.fourier_longest="
+                             f"{self.net.fourier_longest} (m, > 0)")
 
 
 @dataclass

@@ -170,3 +170,34 @@ def test_held_axes_refine_only_the_hands_chosen_axes():
         SawyerTrainConfig(data="d", out="o", held_axes=[3]).validate()
     with pytest.raises(ValueError, match="held_speed"):
         SawyerTrainConfig(data="d", out="o", held_speed=0.0).validate()
+
+
+def test_pad_fourier_features_are_sines_and_cosines_of_the_pads_offsets():
+    """With ``pad_fourier=n`` the dynamics see each pad's offset from the object as sin and cos at
+    wavelengths 12.8 cm, 6.4 cm, ... (n of them): pads 1 mm apart then differ by a large change of
+    input at the finest octave, where the offsets in 2 cm units barely move."""
+    from posttrain.sawyer.config import FINGERS, HAND
+    from posttrain.sawyer.dynamics import features, pad_fourier
+
+    cfg = SawyerDynamicsConfig(pad_fourier=6)
+    now = torch.zeros(2, STATE_DIM)
+    now[:, HAND] = torch.tensor([0.01, 0.75, 0.21])
+    now[1, HAND.start + 1] += 0.001                           # the second hand 1 mm further along y
+    now[:, OBJ] = torch.tensor([0.0, 0.73, 0.09])
+    now[:, FINGERS] = torch.tensor([0.002, -0.002])             # both fingers 2 mm closed
+    right_sin, right_cos, left_sin, left_cos = pad_fourier(now, cfg)
+    waves = 0.128 / 2.0 ** np.arange(6)
+    for i, side in ((0, -1), (1, 1)):
+        off = np.array([0.01, 0.75 + 0.001 * i, 0.21]) - [0.0, 0.73, 0.09]
+        off[1] += side * (0.047 - 0.002)
+        phase = 2 * np.pi * off[:, None] / waves
+        sin, cos = (right_sin, right_cos) if side < 0 else (left_sin, left_cos)
+        np.testing.assert_allclose(sin[i].numpy(), np.sin(phase).ravel(), atol=1e-4)
+        np.testing.assert_allclose(cos[i].numpy(), np.cos(phase).ravel(), atol=1e-4)
+    finest = torch.cat([right_sin, right_cos, left_sin, left_cos], 1)[:, 5::6]   # every input's 4 mm octave
+    assert (finest[0] - finest[1]).abs().max() > 1.0            # a quarter of a 4 mm wave
+    plain = SawyerDynamicsConfig()
+    grown = features(now[:, None], torch.zeros(2, 1, 4), SawyerDynamics(plain).stats, cfg).shape[1]
+    assert grown - features(now[:, None], torch.zeros(2, 1, 4), SawyerDynamics(plain).stats, plain).shape[1] == 72
+    with pytest.raises(ValueError, match="net.pad_fourier=-1"):
+        SawyerTrainConfig(data="d", out="o", net=SawyerDynamicsConfig(pad_fourier=-1)).validate()
