@@ -64,6 +64,8 @@ class SawyerTrainConfig:
     held_weight: float = 1.0            # the hand's loss units this much finer at held-back target states
     held_speed: float | None = None     # (m/s) the speed bound of "held back" for held_weight (None: contact_speed)
     held_axes: list[int] = field(default_factory=lambda: [0, 1, 2])   # the hand's axes (x, y, z) held_weight refines
+    slow_weight: float = 1.0            # the hand's loss units up to this much finer the slower the target hand moves
+    slow_speed: float = 0.03            # (m/s) the speed over which slow_weight's refinement decays (by e)
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -75,6 +77,9 @@ class SawyerTrainConfig:
             raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
         if self.held_weight < 1.0:
             raise ValueError(f"held_weight={self.held_weight}: a factor >= 1 (1 leaves the loss as it is)")
+        if self.slow_weight < 1.0 or self.slow_speed <= 0:
+            raise ValueError(f"slow_weight={self.slow_weight} (a factor >= 1) and slow_speed={self.slow_speed} "
+                             "(m/s, > 0)")
         if self.held_speed is not None and self.held_speed <= 0:
             raise ValueError(f"held_speed={self.held_speed}: a speed > 0 m/s, or None for contact_speed")
         if not self.held_axes or not set(self.held_axes) <= {0, 1, 2}:

@@ -103,22 +103,29 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05,
-                 axes: tuple[int, ...] = (0, 1, 2)) -> torch.Tensor:
+                 axes: tuple[int, ...] = (0, 1, 2), slow_weight: float = 1.0,
+                 slow_speed: float = 0.03) -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
     is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
     times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
-    decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined."""
+    decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined. ``slow_weight``
+    refines the same errors smoothly by the target hand's speed v instead of a threshold:
+    ``1 + (slow_weight - 1) * exp(-v / slow_speed)`` times finer."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
-    unit = scale
+    target = states[:, model.cfg.context:]
+    finer = torch.ones(target.shape[:-1])
     if held_weight != 1.0:
-        k = model.cfg.context
-        finer = torch.ones(states.shape[0], states.shape[1] - k, STATE_DIM)
-        held = is_held(states[:, k:], lead, speed)
+        finer = torch.where(is_held(target, lead, speed), held_weight, 1.0)
+    if slow_weight != 1.0:
+        finer = finer * (1.0 + (slow_weight - 1.0) * torch.exp(-target[..., HAND_VEL].norm(dim=-1) / slow_speed))
+    unit = scale
+    if held_weight != 1.0 or slow_weight != 1.0:
+        per_dim = torch.ones(*finer.shape, STATE_DIM)
         for part in (HAND, HAND_VEL):
-            finer[..., part.start + torch.tensor(axes)] = torch.where(held, held_weight, 1.0)[..., None]
-        unit = scale / finer
+            per_dim[..., part.start + torch.tensor(axes)] = finer[..., None]
+        unit = scale / per_dim
     return unrolled_loss(model, states, actions, valid, noise * scale, gen, unit)
 
 
@@ -133,7 +140,7 @@ def train(cfg: SawyerTrainConfig) -> Path:
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
     held_speed = cfg.contact_speed if cfg.held_speed is None else cfg.held_speed
     loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=held_speed,
-                   axes=tuple(cfg.held_axes))
+                   axes=tuple(cfg.held_axes), slow_weight=cfg.slow_weight, slow_speed=cfg.slow_speed)
     return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 

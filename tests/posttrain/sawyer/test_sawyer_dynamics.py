@@ -172,6 +172,31 @@ def test_held_axes_refine_only_the_hands_chosen_axes():
         SawyerTrainConfig(data="d", out="o", held_speed=0.0).validate()
 
 
+def test_slow_weight_refines_the_hands_errors_by_its_speed():
+    """``slow_weight=w`` counts the hand's errors in units w times finer where the target hand rests,
+    leaves them as they are where it moves fast (speed >> ``slow_speed``), and is refused below 1."""
+    from posttrain.sawyer.config import HAND, HAND_VEL
+
+    torch.manual_seed(0)
+    model = SawyerDynamics(SawyerDynamicsConfig(context=2, width=32, layers=1))
+    actions, valid = torch.rand(4, 2, 4) * 2 - 1, torch.ones(4, 1, dtype=torch.bool)
+    scale = torch.full((STATE_DIM,), 1e6)
+    scale[HAND] = 0.01
+
+    def loss(speed, w):
+        states = torch.randn(4, 3, STATE_DIM, generator=torch.Generator().manual_seed(1)) * 0.05
+        states[:, 2, HAND_VEL] = torch.tensor([0.0, 0.0, -speed])
+        with torch.no_grad():
+            return float(rollout_loss(model, states, actions, valid, 0.0, torch.Generator().manual_seed(0),
+                                      scale.tolist(), slow_weight=w, slow_speed=0.03))
+
+    assert loss(0.0, 4.0) == pytest.approx(16.0 * loss(0.0, 1.0), rel=1e-5)   # at rest: units 4 times finer
+    assert loss(1.0, 4.0) == pytest.approx(loss(1.0, 1.0), rel=1e-5)          # at 1 m/s: as before
+    assert loss(0.03, 4.0) == pytest.approx((1 + 3 / np.e) ** 2 * loss(0.03, 1.0), rel=1e-5)   # at slow_speed
+    with pytest.raises(ValueError, match="slow_weight=0.5"):
+        SawyerTrainConfig(data="d", out="o", slow_weight=0.5).validate()
+
+
 def test_pad_fourier_features_are_sines_and_cosines_of_the_pads_offsets():
     """With ``pad_fourier=n`` the dynamics see each pad's offset from the object as sin and cos at
     wavelengths 12.8 cm, 6.4 cm, ... (n of them): pads 1 mm apart then differ by a large change of
