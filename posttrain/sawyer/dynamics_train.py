@@ -104,17 +104,22 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05,
                  axes: tuple[int, ...] = (0, 1, 2), slow_weight: float = 1.0,
-                 slow_speed: float = 0.03) -> torch.Tensor:
+                 slow_speed: float = 0.03, weigh_by: str = "target") -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
     is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
     times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
     decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined. ``slow_weight``
     refines the same errors smoothly by the target hand's speed v instead of a threshold:
-    ``1 + (slow_weight - 1) * exp(-v / slow_speed)`` times finer."""
+    ``1 + (slow_weight - 1) * exp(-v / slow_speed)`` times finer. ``weigh_by="previous"`` decides both
+    from the true state one step before each target instead of the target: a weight that depends on
+    the outcome pulls the fit toward the outcomes it favours (the minimiser of E[w(y) (f(x) - y)^2] is
+    E[w(y) y | x] / E[w(y) | x], so a hand about to slide off is predicted to stay), while one that
+    depends on what the step starts from leaves the fit unbiased."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
-    target = states[:, model.cfg.context:]
+    k = model.cfg.context
+    target = states[:, k:] if weigh_by == "target" else states[:, k - 1:-1]
     finer = torch.ones(target.shape[:-1])
     if held_weight != 1.0:
         finer = torch.where(is_held(target, lead, speed), held_weight, 1.0)
@@ -140,7 +145,8 @@ def train(cfg: SawyerTrainConfig) -> Path:
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
     held_speed = cfg.contact_speed if cfg.held_speed is None else cfg.held_speed
     loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=held_speed,
-                   axes=tuple(cfg.held_axes), slow_weight=cfg.slow_weight, slow_speed=cfg.slow_speed)
+                   axes=tuple(cfg.held_axes), slow_weight=cfg.slow_weight, slow_speed=cfg.slow_speed,
+                   weigh_by=cfg.weigh_by)
     return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 

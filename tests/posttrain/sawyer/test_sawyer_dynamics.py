@@ -174,7 +174,8 @@ def test_held_axes_refine_only_the_hands_chosen_axes():
 
 def test_slow_weight_refines_the_hands_errors_by_its_speed():
     """``slow_weight=w`` counts the hand's errors in units w times finer where the target hand rests,
-    leaves them as they are where it moves fast (speed >> ``slow_speed``), and is refused below 1."""
+    leaves them as they are where it moves fast (speed >> ``slow_speed``), and is refused below 1;
+    ``weigh_by="previous"`` judges the speed on the state before the target instead."""
     from posttrain.sawyer.config import HAND, HAND_VEL
 
     torch.manual_seed(0)
@@ -183,16 +184,22 @@ def test_slow_weight_refines_the_hands_errors_by_its_speed():
     scale = torch.full((STATE_DIM,), 1e6)
     scale[HAND] = 0.01
 
-    def loss(speed, w):
+    def loss(speed, w, before=1.0, weigh_by="target"):
         states = torch.randn(4, 3, STATE_DIM, generator=torch.Generator().manual_seed(1)) * 0.05
         states[:, 2, HAND_VEL] = torch.tensor([0.0, 0.0, -speed])
+        states[:, 1, HAND_VEL] = torch.tensor([0.0, 0.0, -before])   # the state the step starts from
         with torch.no_grad():
             return float(rollout_loss(model, states, actions, valid, 0.0, torch.Generator().manual_seed(0),
-                                      scale.tolist(), slow_weight=w, slow_speed=0.03))
+                                      scale.tolist(), slow_weight=w, slow_speed=0.03, weigh_by=weigh_by))
 
     assert loss(0.0, 4.0) == pytest.approx(16.0 * loss(0.0, 1.0), rel=1e-5)   # at rest: units 4 times finer
     assert loss(1.0, 4.0) == pytest.approx(loss(1.0, 1.0), rel=1e-5)          # at 1 m/s: as before
     assert loss(0.03, 4.0) == pytest.approx((1 + 3 / np.e) ** 2 * loss(0.03, 1.0), rel=1e-5)   # at slow_speed
+    # judged on the state the step starts from: a resting hand's next step counts finer, however fast it goes
+    assert loss(1.0, 4.0, 0.0, "previous") == pytest.approx(16.0 * loss(1.0, 1.0, 0.0, "previous"), rel=1e-5)
+    assert loss(0.0, 4.0, 1.0, "previous") == pytest.approx(loss(0.0, 1.0, 1.0, "previous"), rel=1e-5)
+    with pytest.raises(ValueError, match="weigh_by='next'"):
+        SawyerTrainConfig(data="d", out="o", weigh_by="next").validate()
     with pytest.raises(ValueError, match="slow_weight=0.5"):
         SawyerTrainConfig(data="d", out="o", slow_weight=0.5).validate()
 
