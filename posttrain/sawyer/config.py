@@ -67,6 +67,7 @@ class SawyerTrainConfig:
     slow_weight: float = 1.0            # the hand's loss units up to this much finer the slower the target hand moves
     slow_speed: float = 0.03            # (m/s) the speed over which slow_weight's refinement decays (by e)
     weigh_by: str = "target"            # held_weight / slow_weight judged on the target state or the "previous" one
+    held_away: float = 0.0              # (m) > 0: held_weight / slow_weight only where the hand is this far from the object
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -78,6 +79,8 @@ class SawyerTrainConfig:
             raise ValueError(f"loss_scale has {len(self.loss_scale)} values; need {STATE_DIM} positive error units")
         if self.held_weight < 1.0:
             raise ValueError(f"held_weight={self.held_weight}: a factor >= 1 (1 leaves the loss as it is)")
+        if self.held_away < 0:
+            raise ValueError(f"held_away={self.held_away}: a distance >= 0 m (0: everywhere)")
         if self.weigh_by not in ("target", "previous"):
             raise ValueError(f"weigh_by={self.weigh_by!r}: 'target' or 'previous'")
         if self.slow_weight < 1.0 or self.slow_speed <= 0:

@@ -30,7 +30,7 @@ import torch
 from posttrain.common.transitions import Transitions
 from posttrain.common.transitions import load_transitions as common_load_transitions
 from posttrain.pixel_unet.dynamics_train import lr_at, sample, windows
-from posttrain.sawyer.config import HAND, HAND_VEL, MOCAP, STATE_DIM, STATE_NAMES, SawyerTrainConfig
+from posttrain.sawyer.config import HAND, HAND_VEL, MOCAP, OBJ, STATE_DIM, STATE_NAMES, SawyerTrainConfig
 from posttrain.sawyer.dynamics import SawyerDynamics
 
 
@@ -104,7 +104,7 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05,
                  axes: tuple[int, ...] = (0, 1, 2), slow_weight: float = 1.0,
-                 slow_speed: float = 0.03, weigh_by: str = "target") -> torch.Tensor:
+                 slow_speed: float = 0.03, weigh_by: str = "target", away: float = 0.0) -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
     is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
     times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
@@ -114,7 +114,9 @@ def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, ge
     from the true state one step before each target instead of the target: a weight that depends on
     the outcome pulls the fit toward the outcomes it favours (the minimiser of E[w(y) (f(x) - y)^2] is
     E[w(y) y | x] / E[w(y) | x], so a hand about to slide off is predicted to stay), while one that
-    depends on what the step starts from leaves the fit unbiased."""
+    depends on what the step starts from leaves the fit unbiased. ``away`` > 0 refines only where the
+    hand is farther than that from the object: held by the fixed scene (a wall's edge), not by the
+    object it acts on, whose own errors the loss already counts."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
@@ -125,6 +127,8 @@ def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, ge
         finer = torch.where(is_held(target, lead, speed), held_weight, 1.0)
     if slow_weight != 1.0:
         finer = finer * (1.0 + (slow_weight - 1.0) * torch.exp(-target[..., HAND_VEL].norm(dim=-1) / slow_speed))
+    if away > 0:
+        finer = torch.where((target[..., HAND] - target[..., OBJ]).norm(dim=-1) > away, finer, 1.0)
     unit = scale
     if held_weight != 1.0 or slow_weight != 1.0:
         per_dim = torch.ones(*finer.shape, STATE_DIM)
@@ -146,7 +150,7 @@ def train(cfg: SawyerTrainConfig) -> Path:
     held_speed = cfg.contact_speed if cfg.held_speed is None else cfg.held_speed
     loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=held_speed,
                    axes=tuple(cfg.held_axes), slow_weight=cfg.slow_weight, slow_speed=cfg.slow_speed,
-                   weigh_by=cfg.weigh_by)
+                   weigh_by=cfg.weigh_by, away=cfg.held_away)
     return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 

@@ -204,6 +204,32 @@ def test_slow_weight_refines_the_hands_errors_by_its_speed():
         SawyerTrainConfig(data="d", out="o", slow_weight=0.5).validate()
 
 
+def test_held_away_refines_only_where_the_hand_is_far_from_the_object():
+    """With ``held_away=d`` the finer units of held-back targets count only where the hand is farther
+    than d from the object (resting on the fixed scene), not where it presses on the object."""
+    from posttrain.sawyer.config import HAND, HAND_VEL
+
+    torch.manual_seed(0)
+    model = SawyerDynamics(SawyerDynamicsConfig(context=2, width=32, layers=1))
+    actions, valid = torch.rand(4, 2, 4) * 2 - 1, torch.ones(4, 1, dtype=torch.bool)
+    scale = torch.full((STATE_DIM,), 1e6)
+    scale[HAND] = 0.01
+
+    def loss(gap, w):
+        states = torch.randn(4, 3, STATE_DIM, generator=torch.Generator().manual_seed(1)) * 0.05
+        states[:, :, HAND_VEL] = 0.0
+        states[:, 2, OBJ] = states[:, 2, HAND] - torch.tensor([0.0, 0.0, gap])
+        states[:, 2, MOCAP] = states[:, 2, HAND] + torch.tensor([0.0, 0.0, -0.05])   # every target held back
+        with torch.no_grad():
+            return float(rollout_loss(model, states, actions, valid, 0.0, torch.Generator().manual_seed(0),
+                                      scale.tolist(), held_weight=w, away=0.09))
+
+    assert loss(0.15, 3.0) == pytest.approx(9.0 * loss(0.15, 1.0), rel=1e-5)   # on the scene: refined
+    assert loss(0.05, 3.0) == pytest.approx(loss(0.05, 1.0), rel=1e-5)         # on the object: as before
+    with pytest.raises(ValueError, match="held_away=-0.1"):
+        SawyerTrainConfig(data="d", out="o", held_away=-0.1).validate()
+
+
 def test_pad_fourier_features_are_sines_and_cosines_of_the_pads_offsets():
     """With ``pad_fourier=n`` the dynamics see each pad's offset from the object as sin and cos at
     wavelengths 12.8 cm, 6.4 cm, ... (n of them): pads 1 mm apart then differ by a large change of
