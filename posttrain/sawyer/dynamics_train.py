@@ -12,7 +12,9 @@ state variable. With ``contact_fraction`` > 0 that share of every batch starts w
 back (the mocap target more than ``contact_lead`` from a hand slower than ``contact_speed``: it rests
 or pushes on something), states that are rare in the data and decide knife-edge outcomes; with
 ``held_weight`` > 1 the hand's errors at held-back target states count in units that much finer
-(``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes). The network's
+(``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes, ``held_away``
+only where the hand rests away from the object, on the fixed scene; ``slow_weight`` refines smoothly
+by the hand's speed instead, ``weigh_by`` judges either on the state a step starts from). The network's
 normalisation (the data's state mean and spread, and each variable's typical one-step change) is
 measured on the training episodes and saved with the weights. Checkpoints (safetensors) as in
 ``pixel_unet.train``; rerunning resumes.
