@@ -40,8 +40,6 @@ class SawyerDynamicsConfig:
     mocap_high: list[float] = field(default_factory=lambda: [0.5, 1.0, 0.5])
     pad_features: bool = False   # the finger pads' offsets from the object as inputs (what lands on what)
     pad_reach: float = 0.047     # (m) each pad's y offset from the hand with its finger joint at 0
-    pad_fourier: int = 0         # octaves of sines and cosines of the pads' offsets from the object (0: none)
-    fourier_longest: float = 0.128   # (m) the longest of their wavelengths; each next one is half
 
 
 @dataclass
@@ -64,10 +62,7 @@ class SawyerTrainConfig:
     held_weight: float = 1.0            # the hand's loss units this much finer at held-back target states
     held_speed: float | None = None     # (m/s) the speed bound of "held back" for held_weight (None: contact_speed)
     held_axes: list[int] = field(default_factory=lambda: [0, 1, 2])   # the hand's axes (x, y, z) held_weight refines
-    slow_weight: float = 1.0            # the hand's loss units up to this much finer the slower the target hand moves
-    slow_speed: float = 0.03            # (m/s) the speed over which slow_weight's refinement decays (by e)
-    weigh_by: str = "target"            # held_weight / slow_weight judged on the target state or the "previous" one
-    held_away: float = 0.0              # (m) > 0: held_weight / slow_weight only where the hand is this far from the object
+    held_away: float = 0.0              # (m) > 0: held_weight only where the hand is farther than this from the object
     ckpt_every: int = 500
     seed: int = 0
     threads: int = 1
@@ -81,11 +76,6 @@ class SawyerTrainConfig:
             raise ValueError(f"held_weight={self.held_weight}: a factor >= 1 (1 leaves the loss as it is)")
         if self.held_away < 0:
             raise ValueError(f"held_away={self.held_away}: a distance >= 0 m (0: everywhere)")
-        if self.weigh_by not in ("target", "previous"):
-            raise ValueError(f"weigh_by={self.weigh_by!r}: 'target' or 'previous'")
-        if self.slow_weight < 1.0 or self.slow_speed <= 0:
-            raise ValueError(f"slow_weight={self.slow_weight} (a factor >= 1) and slow_speed={self.slow_speed} "
-                             "(m/s, > 0)")
         if self.held_speed is not None and self.held_speed <= 0:
             raise ValueError(f"held_speed={self.held_speed}: a speed > 0 m/s, or None for contact_speed")
         if not self.held_axes or not set(self.held_axes) <= {0, 1, 2}:
@@ -96,9 +86,6 @@ class SawyerTrainConfig:
             raise ValueError(f"rollout_k={self.rollout_k}, net.context={self.net.context}; both must be >= 1")
         if len(self.net.mocap_low) != 3 or len(self.net.mocap_high) != 3:
             raise ValueError("net.mocap_low and net.mocap_high are (x, y, z)")
-        if self.net.pad_fourier < 0 or self.net.fourier_longest <= 0:
-            raise ValueError(f"net.pad_fourier={self.net.pad_fourier} (octaves, >= 0) and net.fourier_longest="
-                             f"{self.net.fourier_longest} (m, > 0)")
 
 
 @dataclass

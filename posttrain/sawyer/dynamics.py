@@ -7,8 +7,8 @@ Sawyer world model that carries physics.
 An MLP maps the context (the states normalised by the data's statistics, their changes over the
 context, the contact geometry that decides what happens next: the hand's offset from the object,
 the object's from the goal, the mocap's lead over the hand, optionally each finger pad's offset
-from the object, plain and as sines and cosines down to millimetres, and the actions) to the change
-of every state variable over one step, in units of that variable's typical one-step change in the data
+from the object, and the actions) to the change of every
+state variable over one step, in units of that variable's typical one-step change in the data
 (``stats["delta_std"]``); a zero-initialised linear path beside it keeps small nearly linear
 responses precise. Two parts are not learned: the goal does not move, and with ``mocap_exact`` the
 mocap target moves exactly as Meta-World moves it (``action * 0.01``, clipped to its box). The
@@ -38,46 +38,22 @@ def features(states: Tensor, actions: Tensor, stats: dict[str, Tensor], cfg: Saw
         parts.append((next_mocap(mocap, actions[:, -1], cfg) - hand) / 0.02)
     if cfg.pad_features:
         parts += pad_offsets(now, cfg)
-    if cfg.pad_fourier:
-        parts += pad_fourier(now, cfg)
     if states.shape[1] > 1:
         parts.append(((states[:, 1:] - states[:, :-1]) / stats["delta_std"]).flatten(1))
     return torch.cat(parts, dim=1)
 
 
-def pad_positions(now: Tensor, cfg: SawyerDynamicsConfig) -> list[Tensor]:
-    """The right and left finger pads' positions (B, 3). The Sawyer's fingers slide along world y,
-    ``pad_reach`` from the hand when open, closing by their joint positions (right +, left -); x and
-    z are the hand's."""
-    hand, fingers = now[:, HAND], now[:, FINGERS]
+def pad_offsets(now: Tensor, cfg: SawyerDynamicsConfig) -> list[Tensor]:
+    """Each finger pad's offset from the object (in units of 2 cm) and its nearness in the table
+    plane: whether a pad comes down on the object or beside it. The Sawyer's fingers slide along
+    world y, ``pad_reach`` from the hand when open, closing by their joint positions (right +, left -)."""
+    hand, obj, fingers = now[:, HAND], now[:, OBJ], now[:, FINGERS]
     out = []
     for side, q in ((-1.0, fingers[:, 0]), (1.0, -fingers[:, 1])):
         pad = hand.clone()
         pad[:, 1] = hand[:, 1] + side * (cfg.pad_reach - q)
-        out.append(pad)
-    return out
-
-
-def pad_offsets(now: Tensor, cfg: SawyerDynamicsConfig) -> list[Tensor]:
-    """Each finger pad's offset from the object (in units of 2 cm) and its nearness in the table
-    plane: whether a pad comes down on the object or beside it."""
-    out = []
-    for pad in pad_positions(now, cfg):
-        rel = pad - now[:, OBJ]
+        rel = pad - obj
         out += [rel / 0.02, torch.exp(-rel[:, :2].norm(dim=1, keepdim=True) / 0.02)]
-    return out
-
-
-def pad_fourier(now: Tensor, cfg: SawyerDynamicsConfig) -> list[Tensor]:
-    """Each pad's offset from the object as sines and cosines over ``cfg.pad_fourier`` octaves of
-    wavelength, from ``fourier_longest`` down by halves: an MLP's inputs vary smoothly, so an edge
-    a pad slides off within a millimetre is hard for it to place from offsets in 2 cm units; these
-    features turn millimetres into large changes of input (positional encoding, as in NeRF)."""
-    waves = cfg.fourier_longest / 2.0 ** torch.arange(cfg.pad_fourier, dtype=now.dtype, device=now.device)
-    out = []
-    for pad in pad_positions(now, cfg):
-        phase = 2 * torch.pi * (pad - now[:, OBJ])[:, :, None] / waves   # (B, 3, octaves)
-        out += [torch.sin(phase).flatten(1), torch.cos(phase).flatten(1)]
     return out
 
 

@@ -13,8 +13,7 @@ back (the mocap target more than ``contact_lead`` from a hand slower than ``cont
 or pushes on something), states that are rare in the data and decide knife-edge outcomes; with
 ``held_weight`` > 1 the hand's errors at held-back target states count in units that much finer
 (``rollout_loss``; ``held_speed`` its own speed bound, ``held_axes`` the hand's axes, ``held_away``
-only where the hand rests away from the object, on the fixed scene; ``slow_weight`` refines smoothly
-by the hand's speed instead, ``weigh_by`` judges either on the state a step starts from). The network's
+only where the hand rests away from the object, on the fixed scene). The network's
 normalisation (the data's state mean and spread, and each variable's typical one-step change) is
 measured on the training episodes and saved with the weights. Checkpoints (safetensors) as in
 ``pixel_unet.train``; rerunning resumes.
@@ -105,38 +104,26 @@ def contact_sampler(data: Transitions, train_eps: np.ndarray, cfg: SawyerTrainCo
 
 def rollout_loss(model: SawyerDynamics, states, actions, valid, noise: float, gen: torch.Generator,
                  loss_scale, held_weight: float = 1.0, lead: float = 0.02, speed: float = 0.05,
-                 axes: tuple[int, ...] = (0, 1, 2), slow_weight: float = 1.0,
-                 slow_speed: float = 0.03, weigh_by: str = "target", away: float = 0.0) -> torch.Tensor:
+                 axes: tuple[int, ...] = (0, 1, 2), away: float = 0.0) -> torch.Tensor:
     """``unrolled_loss`` with context noise of ``noise`` error units per variable. Where a target state
     is held back (``is_held``), its hand position and velocity errors count in units ``held_weight``
     times finer: a hand resting on an edge creeps a fraction of a millimetre per step, and that creep
-    decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined. ``slow_weight``
-    refines the same errors smoothly by the target hand's speed v instead of a threshold:
-    ``1 + (slow_weight - 1) * exp(-v / slow_speed)`` times finer. ``weigh_by="previous"`` decides both
-    from the true state one step before each target instead of the target: a weight that depends on
-    the outcome pulls the fit toward the outcomes it favours (the minimiser of E[w(y) (f(x) - y)^2] is
-    E[w(y) y | x] / E[w(y) | x], so a hand about to slide off is predicted to stay), while one that
-    depends on what the step starts from leaves the fit unbiased. ``away`` > 0 refines only where the
-    hand is farther than that from the object: held by the fixed scene (a wall's edge), not by the
-    object it acts on, whose own errors the loss already counts."""
+    decides when it slides off. ``axes``: the hand's axes (0 x, 1 y, 2 z) so refined. ``away`` > 0
+    refines only where the hand is also farther than that from the object: held by the fixed scene
+    (a wall's edge), not pressing on the object it acts on (a handle bar it slides down)."""
     from posttrain.common.rollout_fit import unrolled_loss
 
     scale = torch.tensor(loss_scale, dtype=torch.float32)
-    k = model.cfg.context
-    target = states[:, k:] if weigh_by == "target" else states[:, k - 1:-1]
-    finer = torch.ones(target.shape[:-1])
-    if held_weight != 1.0:
-        finer = torch.where(is_held(target, lead, speed), held_weight, 1.0)
-    if slow_weight != 1.0:
-        finer = finer * (1.0 + (slow_weight - 1.0) * torch.exp(-target[..., HAND_VEL].norm(dim=-1) / slow_speed))
-    if away > 0:
-        finer = torch.where((target[..., HAND] - target[..., OBJ]).norm(dim=-1) > away, finer, 1.0)
     unit = scale
-    if held_weight != 1.0 or slow_weight != 1.0:
-        per_dim = torch.ones(*finer.shape, STATE_DIM)
+    if held_weight != 1.0:
+        target = states[:, model.cfg.context:]
+        held = is_held(target, lead, speed)
+        if away > 0:
+            held = held & ((target[..., HAND] - target[..., OBJ]).norm(dim=-1) > away)
+        finer = torch.ones(*target.shape[:-1], STATE_DIM)
         for part in (HAND, HAND_VEL):
-            per_dim[..., part.start + torch.tensor(axes)] = finer[..., None]
-        unit = scale / per_dim
+            finer[..., part.start + torch.tensor(axes)] = torch.where(held, held_weight, 1.0)[..., None]
+        unit = scale / finer
     return unrolled_loss(model, states, actions, valid, noise * scale, gen, unit)
 
 
@@ -151,8 +138,7 @@ def train(cfg: SawyerTrainConfig) -> Path:
     model = SawyerDynamics(cfg.net, data_stats(data, train_eps))
     held_speed = cfg.contact_speed if cfg.held_speed is None else cfg.held_speed
     loss = partial(rollout_loss, held_weight=cfg.held_weight, lead=cfg.contact_lead, speed=held_speed,
-                   axes=tuple(cfg.held_axes), slow_weight=cfg.slow_weight, slow_speed=cfg.slow_speed,
-                   weigh_by=cfg.weigh_by, away=cfg.held_away)
+                   axes=tuple(cfg.held_axes), away=cfg.held_away)
     return fit_rollouts(model, data, train_eps, cfg, loss, contact_sampler(data, train_eps, cfg), lr_at,
                         "train sawyer dynamics")
 

@@ -172,38 +172,6 @@ def test_held_axes_refine_only_the_hands_chosen_axes():
         SawyerTrainConfig(data="d", out="o", held_speed=0.0).validate()
 
 
-def test_slow_weight_refines_the_hands_errors_by_its_speed():
-    """``slow_weight=w`` counts the hand's errors in units w times finer where the target hand rests,
-    leaves them as they are where it moves fast (speed >> ``slow_speed``), and is refused below 1;
-    ``weigh_by="previous"`` judges the speed on the state before the target instead."""
-    from posttrain.sawyer.config import HAND, HAND_VEL
-
-    torch.manual_seed(0)
-    model = SawyerDynamics(SawyerDynamicsConfig(context=2, width=32, layers=1))
-    actions, valid = torch.rand(4, 2, 4) * 2 - 1, torch.ones(4, 1, dtype=torch.bool)
-    scale = torch.full((STATE_DIM,), 1e6)
-    scale[HAND] = 0.01
-
-    def loss(speed, w, before=1.0, weigh_by="target"):
-        states = torch.randn(4, 3, STATE_DIM, generator=torch.Generator().manual_seed(1)) * 0.05
-        states[:, 2, HAND_VEL] = torch.tensor([0.0, 0.0, -speed])
-        states[:, 1, HAND_VEL] = torch.tensor([0.0, 0.0, -before])   # the state the step starts from
-        with torch.no_grad():
-            return float(rollout_loss(model, states, actions, valid, 0.0, torch.Generator().manual_seed(0),
-                                      scale.tolist(), slow_weight=w, slow_speed=0.03, weigh_by=weigh_by))
-
-    assert loss(0.0, 4.0) == pytest.approx(16.0 * loss(0.0, 1.0), rel=1e-5)   # at rest: units 4 times finer
-    assert loss(1.0, 4.0) == pytest.approx(loss(1.0, 1.0), rel=1e-5)          # at 1 m/s: as before
-    assert loss(0.03, 4.0) == pytest.approx((1 + 3 / np.e) ** 2 * loss(0.03, 1.0), rel=1e-5)   # at slow_speed
-    # judged on the state the step starts from: a resting hand's next step counts finer, however fast it goes
-    assert loss(1.0, 4.0, 0.0, "previous") == pytest.approx(16.0 * loss(1.0, 1.0, 0.0, "previous"), rel=1e-5)
-    assert loss(0.0, 4.0, 1.0, "previous") == pytest.approx(loss(0.0, 1.0, 1.0, "previous"), rel=1e-5)
-    with pytest.raises(ValueError, match="weigh_by='next'"):
-        SawyerTrainConfig(data="d", out="o", weigh_by="next").validate()
-    with pytest.raises(ValueError, match="slow_weight=0.5"):
-        SawyerTrainConfig(data="d", out="o", slow_weight=0.5).validate()
-
-
 def test_held_away_refines_only_where_the_hand_is_far_from_the_object():
     """With ``held_away=d`` the finer units of held-back targets count only where the hand is farther
     than d from the object (resting on the fixed scene), not where it presses on the object."""
@@ -228,34 +196,3 @@ def test_held_away_refines_only_where_the_hand_is_far_from_the_object():
     assert loss(0.05, 3.0) == pytest.approx(loss(0.05, 1.0), rel=1e-5)         # on the object: as before
     with pytest.raises(ValueError, match="held_away=-0.1"):
         SawyerTrainConfig(data="d", out="o", held_away=-0.1).validate()
-
-
-def test_pad_fourier_features_are_sines_and_cosines_of_the_pads_offsets():
-    """With ``pad_fourier=n`` the dynamics see each pad's offset from the object as sin and cos at
-    wavelengths 12.8 cm, 6.4 cm, ... (n of them): pads 1 mm apart then differ by a large change of
-    input at the finest octave, where the offsets in 2 cm units barely move."""
-    from posttrain.sawyer.config import FINGERS, HAND
-    from posttrain.sawyer.dynamics import features, pad_fourier
-
-    cfg = SawyerDynamicsConfig(pad_fourier=6)
-    now = torch.zeros(2, STATE_DIM)
-    now[:, HAND] = torch.tensor([0.01, 0.75, 0.21])
-    now[1, HAND.start + 1] += 0.001                           # the second hand 1 mm further along y
-    now[:, OBJ] = torch.tensor([0.0, 0.73, 0.09])
-    now[:, FINGERS] = torch.tensor([0.002, -0.002])             # both fingers 2 mm closed
-    right_sin, right_cos, left_sin, left_cos = pad_fourier(now, cfg)
-    waves = 0.128 / 2.0 ** np.arange(6)
-    for i, side in ((0, -1), (1, 1)):
-        off = np.array([0.01, 0.75 + 0.001 * i, 0.21]) - [0.0, 0.73, 0.09]
-        off[1] += side * (0.047 - 0.002)
-        phase = 2 * np.pi * off[:, None] / waves
-        sin, cos = (right_sin, right_cos) if side < 0 else (left_sin, left_cos)
-        np.testing.assert_allclose(sin[i].numpy(), np.sin(phase).ravel(), atol=1e-4)
-        np.testing.assert_allclose(cos[i].numpy(), np.cos(phase).ravel(), atol=1e-4)
-    finest = torch.cat([right_sin, right_cos, left_sin, left_cos], 1)[:, 5::6]   # every input's 4 mm octave
-    assert (finest[0] - finest[1]).abs().max() > 1.0            # a quarter of a 4 mm wave
-    plain = SawyerDynamicsConfig()
-    grown = features(now[:, None], torch.zeros(2, 1, 4), SawyerDynamics(plain).stats, cfg).shape[1]
-    assert grown - features(now[:, None], torch.zeros(2, 1, 4), SawyerDynamics(plain).stats, plain).shape[1] == 72
-    with pytest.raises(ValueError, match="net.pad_fourier=-1"):
-        SawyerTrainConfig(data="d", out="o", net=SawyerDynamicsConfig(pad_fourier=-1)).validate()
